@@ -1,0 +1,44 @@
+# glyphflow: `make run` runs the quick start, `make test` runs lint and the tests.
+# Both set up what is missing first (a .venv with the package and its extras).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.glyphflow-installed
+EXTRAS ?= train,serve,beam,s3,dev
+
+.PHONY: setup system-deps lint test test-fast bench run clean
+
+setup: $(STAMP)
+
+# torch first, pinned: on CPU machines the 2.13.0 CPU wheel is on disk; any other spec
+# would pull a multi-gigabyte CUDA build. constraints.txt pins a set known to install.
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
+	touch $(STAMP)
+
+# Debian packages the tests and the quick start use: Chromium for browser tests, real fonts.
+system-deps:
+	bash scripts/system-deps.sh
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
+
+test: setup system-deps lint
+	$(VENV)/bin/pytest -q
+
+test-fast: setup
+	$(VENV)/bin/pytest -q -m "not slow"
+
+bench: setup
+	$(PY) bench/cli_startup.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,6 @@
+"""Allow ``python -m glyphflow``."""
+
+from glyphflow.cli import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The catalogue of stages: name, CLI command, config model and run function.
+
+Entries point at modules by import path, so listing the stages (for ``--help`` or
+``config schema``) imports no stage code. The paths are fixed here by glyphflow, never
+taken from a config. Plugins may add stages through the ``glyphflow.plugins`` entry
+points like any other registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from glyphflow.core.errors import UnknownNameError
+from glyphflow.core.registry import Registry
+
+__all__ = ["STAGES", "StageEntry", "config_model", "run_function", "stage_by_section"]
+
+
+@dataclass(frozen=True)
+class StageEntry:
+    """One stage: ``section`` is its key in config files, ``command`` its CLI verb."""
+
+    section: str
+    command: str
+    config: str  # "module:Class" of its pydantic config
+    run: str  # "module:function" taking the config, returning a Manifest
+    help: str
+
+
+STAGES: Registry[StageEntry] = Registry("stage")
+
+
+def _add(entry: StageEntry) -> None:
+    STAGES.register(entry.section, entry)
+
+
+def _resolve(target: str) -> Any:
+    module, attr = target.split(":", 1)
+    return getattr(importlib.import_module(module), attr)
+
+
+def stage_by_section(section: str) -> StageEntry:
+    entry: StageEntry = STAGES.get(section)
+    return entry
+
+
+def stage_by_command(command: str) -> StageEntry:
+    for name in STAGES.names():
+        entry = stage_by_section(name)
+        if command in (entry.command, entry.section):
+            return entry
+    raise UnknownNameError("stage", command, STAGES.names())
+
+
+def config_model(entry: StageEntry) -> type[BaseModel]:
+    model: type[BaseModel] = _resolve(entry.config)
+    return model
+
+
+def run_function(entry: StageEntry) -> Any:
+    return _resolve(entry.run)
