@@ -29,6 +29,11 @@ class StageEntry:
     config: str  # "module:Class" of its pydantic config
     run: str  # "module:function" taking the config, returning a Manifest
     help: str
+    # Config fields holding URLs of upstream outputs, in order of importance: the pipeline
+    # runner wires the first one to the previous step's output unless the step says else.
+    inputs: tuple[str, ...] = ()
+    # Config field holding this stage's own output folder URL.
+    output: str = "output"
 
 
 STAGES: Registry[StageEntry] = Registry("stage")
@@ -63,3 +68,8 @@ def config_model(entry: StageEntry) -> type[BaseModel]:
 
 def run_function(entry: StageEntry) -> Any:
     return _resolve(entry.run)
+
+
+# Built-in stages. Each stage issue adds its line here:
+#   _add(StageEntry("ingestion", "ingest", "glyphflow.ingestion.config:IngestionConfig",
+#                   "glyphflow.ingestion.stage:run", "Gather font files into the raw store."))
