@@ -38,7 +38,7 @@ test-fast: setup
 	$(VENV)/bin/pytest -q -m "not slow"
 
 bench: setup
-	$(PY) bench/cli_startup.py
+	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) bench/cli_startup.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -172,21 +172,26 @@ def run_stage(section: str, config_file: str, overrides: list[str], **options: A
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the app, map errors to messages and exit codes."""
-    import click
+    from typer.exceptions import TyperException
 
     try:
         app(args=argv, prog_name="glyphflow", standalone_mode=False)
     except GlyphflowError as err:
         _report(err, f"error: {err}")
         sys.exit(err.exit_code)
-    except click.exceptions.Exit as err:
+    except typer.Exit as err:
         sys.exit(err.exit_code)
-    except click.exceptions.Abort:
+    except typer.Abort:
         typer.echo("aborted", err=True)
         sys.exit(130)
-    except click.ClickException as err:
-        err.show()
-        sys.exit(EXIT_USAGE if err.exit_code == 2 else err.exit_code)
+    except TyperException as err:  # click's usage errors (typer vendors click)
+        show = getattr(err, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {err}", err=True)
+        code = int(getattr(err, "exit_code", EXIT_USAGE))
+        sys.exit(code)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
