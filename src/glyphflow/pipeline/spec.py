@@ -108,8 +108,13 @@ class StepSpec(ConfigModel):
     def _known_stage(cls, value: str) -> str:
         try:
             return catalogue.stage_by_command(value).section
-        except GlyphflowError as err:
-            raise ValueError(str(err)) from None
+        except GlyphflowError:
+            names = catalogue.STAGES.names()
+            close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ValueError(
+                f"unknown stage {value!r}; {hint}stages: {', '.join(names) or 'none registered'}"
+            ) from None
 
 
 class PipelineConfig(ConfigModel):
@@ -197,16 +202,18 @@ def load_pipeline(
             [ConfigProblem(url, pos.line, pos.column, "", "expected a mapping at the top level")]
         )
     own, per_step, problems = _split_overrides(overrides)
-    apply_overrides(located, pipeline_file_model(), own)
-    if problems:
-        raise ConfigError(problems)
+    try:
+        apply_overrides(located, pipeline_file_model(), own)
+    except ConfigError as err:
+        problems.extend(err.problems)
     doc = validate_located(pipeline_file_model(), located)
     config: PipelineConfig = getattr(doc, SECTION)
     workdir = config.workdir.rstrip("/") or config.workdir
-    problems = _check_names(config, located)
-    if problems:
-        raise ConfigError(problems)
-    targets, problems = _route_overrides(config, per_step)
+    names_problems = _check_names(config, located)
+    if names_problems:
+        raise ConfigError(names_problems)
+    targets, route_problems = _route_overrides(config, per_step)
+    problems.extend(route_problems)
     steps: list[ResolvedStep] = []
     outputs: dict[str, str] = {}
     for index, spec in enumerate(config.steps):
@@ -217,7 +224,7 @@ def load_pipeline(
             spec,
             workdir,
             outputs,
-            [steps[-1].name] if steps else [],
+            [config.steps[index - 1].name] if index else [],
             targets.get(spec.name, []),
             (output_suffix or {}).get(spec.name, ""),
         )
@@ -519,7 +526,12 @@ def _sub_located(located: Located, prefix: Path, fallback: Position) -> Located:
     """The part of ``located`` under ``prefix``, as its own document (an empty one if unset)."""
     node: Any = located.data
     for key in prefix:
-        node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node = node.get(key)
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            node = None
     data = node if isinstance(node, dict) else {}
     positions = {
         path[len(prefix) :]: pos
