@@ -347,7 +347,10 @@ def main(argv: list[str] | None = None) -> None:
     import click
 
     try:
-        app(args=argv, prog_name="glyphflow", standalone_mode=False)
+        # Outside standalone mode click returns a typer.Exit's code instead of raising it.
+        returned = app(args=argv, prog_name="glyphflow", standalone_mode=False)
+        if isinstance(returned, int) and not isinstance(returned, bool) and returned:
+            sys.exit(returned)
     except GlyphflowError as err:
         _report(err, f"error: {err}")
         sys.exit(err.exit_code)

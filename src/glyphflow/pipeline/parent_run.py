@@ -216,6 +216,10 @@ def make_tracker(settings: MlflowSettings, workdir: str) -> RunTracker:
         root.mkdir(parents=True, exist_ok=True)
         uri = f"sqlite:///{root / 'mlflow.db'}"
         artifacts = (root / "mlartifacts").as_uri()
+    elif uri.startswith("sqlite:///"):
+        # MLflow would put a new experiment's artifacts in ./mlruns of whatever folder the
+        # command ran in; keep them beside the database instead.
+        artifacts = (Path(uri[len("sqlite:///") :]).resolve().parent / "mlartifacts").as_uri()
     return MlflowTracker(uri, settings.experiment, artifacts)
 
 
