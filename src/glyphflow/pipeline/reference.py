@@ -13,6 +13,7 @@ plugin or a test registers are not part of glyphflow's reference.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -73,9 +74,9 @@ def render_reference(entries: Sequence[StageEntry] | None = None) -> str:
         "Run with `glyphflow run PIPELINE.yaml`; see `glyphflow lineage WORKDIR` and "
         "`glyphflow sweep`. Each step's output defaults to `<workdir>/<name>`, and its "
         "first input field to the previous step's output. A step's `config` is the stage "
-        "section documented below.\n"
+        "section documented below, without the section name.\n"
     )
-    parts.append(_table(schema_rows(PipelineConfig)))
+    parts.append(_table(schema_rows(PipelineConfig, "pipeline")))
     parts.append("## Stages\n")
     if not entries:
         parts.append("No stages are registered yet.\n")
@@ -86,7 +87,8 @@ def render_reference(entries: Sequence[StageEntry] | None = None) -> str:
         if entry.inputs:
             facts.append("input fields: " + ", ".join(f"`{name}`" for name in entry.inputs))
         parts.append("; ".join(facts) + ".\n")
-        parts.append(_table(schema_rows(catalogue.config_model(entry), entry.section)))
+        rows = schema_rows(catalogue.config_model(entry), entry.section)
+        parts.append(_table([_wiring_note(entry, row) for row in rows]))
     return "\n".join(parts).rstrip() + "\n"
 
 
@@ -233,8 +235,32 @@ def _describe(description: str, node: dict[str, Any]) -> str:
     return text
 
 
+def _wiring_note(entry: StageEntry, row: SchemaRow) -> SchemaRow:
+    """Say which fields the pipeline runner fills in."""
+    field = row.path[len(entry.section) + 1 :]
+    note = ""
+    if field == entry.output:
+        note = "In a pipeline: `<workdir>/<step name>` unless set."
+    elif entry.inputs and field == entry.inputs[0]:
+        note = "In a pipeline: the previous step's output unless set or named in `inputs`."
+    elif field in entry.inputs:
+        note = "In a pipeline: name an earlier step in the step's `inputs`."
+    if not note:
+        return row
+    text = f"{row.description}. {note}" if row.description else note
+    return SchemaRow(row.path, row.type, row.default, text)
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _prose(text: str) -> str:
+    """Escape ``<`` before a name outside code spans, so ``<workdir>`` is not read as HTML."""
+    parts = text.split("`")
+    for i in range(0, len(parts), 2):
+        parts[i] = re.sub(r"<(?=[A-Za-z/!?])", "&lt;", parts[i])
+    return "`".join(parts)
 
 
 def _table(rows: Sequence[SchemaRow]) -> str:
@@ -243,6 +269,6 @@ def _table(rows: Sequence[SchemaRow]) -> str:
         default = f"`{row.default}`" if row.default and row.default != "required" else row.default
         lines.append(
             f"| `{_cell(row.path)}` | {_cell(row.type)} | {_cell(default)} | "
-            f"{_cell(row.description)} |"
+            f"{_cell(_prose(row.description))} |"
         )
     return "\n".join(lines) + "\n"

@@ -78,11 +78,13 @@ class MlflowSettings(ConfigModel):
     )
     tracking_uri: str | None = Field(
         None,
-        description="tracking URI; default: $MLFLOW_TRACKING_URI, else "
-        "sqlite:///<workdir>/mlflow.db with artifacts in <workdir>/mlartifacts",
+        description="tracking URI; default: `$MLFLOW_TRACKING_URI`, else "
+        "`sqlite:///<workdir>/mlflow.db` with artifacts in `<workdir>/mlartifacts`",
     )
     experiment: str = Field("glyphflow", min_length=1, description="experiment name")
-    run_name: str | None = Field(None, description="parent run name; default: pipeline:<file>")
+    run_name: str | None = Field(
+        None, description="parent run name; default: `pipeline:<file name>`"
+    )
 
 
 class StepSpec(ConfigModel):
@@ -99,8 +101,8 @@ class StepSpec(ConfigModel):
     )
     inputs: dict[str, str] = Field(
         default_factory=dict,
-        description="input field -> earlier step name or URL (default: first input field "
-        "<- previous step)",
+        description="input field: an earlier step's name or a URL (default: the first "
+        "input field reads the previous step)",
     )
 
     @field_validator("stage")
