@@ -9,9 +9,11 @@ import pytest
 
 from glyphflow.core.errors import StageFailedError, UsageError
 from glyphflow.io import storage
+from glyphflow.io.outputs import stage_fingerprint
 from glyphflow.pipeline.lineage import read_record
 from glyphflow.pipeline.runner import PipelineResult, Selection, run_pipeline
 from glyphflow.pipeline.spec import load_pipeline
+from tests.pipeline.demo_stages import PIPELINE
 
 
 def _run(
@@ -38,6 +40,11 @@ def test_three_steps_run_then_all_are_skipped(
     assert all(r.why == "no output yet" for r in first.steps)
     assert demo_catalogue == ["demo_numbers", "demo_double", "demo_sum"]
     assert _total(pipeline_file) == (0 + 1 + 2 + 3) * 2
+    # The runner's notion of "current" is the stages' own fingerprint.
+    double = first.pipeline.step("double")
+    assert first.step("double").fingerprint == stage_fingerprint(
+        "demo_double", double.config, double.inputs
+    )
 
     demo_catalogue.clear()
     second = _run(pipeline_file)
@@ -213,3 +220,18 @@ def test_the_record_holds_order_status_and_fingerprints(pipeline_file: Path) -> 
     assert [s.fingerprint for s in record.steps] == [r.fingerprint for r in result.steps]
     assert record.steps[2].upstream == {"input": "double"}
     assert result.record_url == str(pipeline_file.parent / "work" / "_pipeline.json")
+
+
+def test_a_pipeline_on_object_storage_caches_the_same_way(
+    tmp_path: Path, memory_url: str, demo_catalogue: list[str]
+) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(PIPELINE.format(workdir=f"{memory_url}/work"))
+    assert run_pipeline(load_pipeline(str(path))).by_status("ran") == ["numbers", "double", "total"]
+    demo_catalogue.clear()
+    result = run_pipeline(load_pipeline(str(path), ["total.offset=1"]))
+    assert result.by_status("skipped") == ["numbers", "double"]
+    assert demo_catalogue == ["demo_sum"]
+    record = read_record(f"{memory_url}/work")
+    assert record is not None and record.status == "done"
+    assert storage.exists(f"{memory_url}/work/total/_SUCCESS")

@@ -66,7 +66,9 @@ __all__ = [
     "pipeline_file_model",
 ]
 
-RESERVED_NAMES = frozenset({"pipeline", "version"})
+# "pipeline" addresses the pipeline's own settings in --set; the MLflow names are the
+# default store's files in the workdir.
+RESERVED_NAMES = frozenset({"pipeline", "version", "mlartifacts", "mlruns"})
 SECTION = "pipeline"
 
 
