@@ -101,6 +101,23 @@ def run_sum(config: SumConfig) -> Manifest:
     return out.commit()
 
 
+class SloppyConfig(ConfigModel):
+    """Breaks two rules of the contract, for the runner's warnings."""
+
+    input: str
+    note: str = "as given"
+    output: str
+
+
+def run_sloppy(config: SloppyConfig) -> Manifest:
+    CALLS.append("demo_sloppy")
+    # Records a config other than the one it was given, and no input fingerprints.
+    changed = config.model_copy(update={"note": "rewritten"})
+    out = StageOutput(config.output, "demo_sloppy", changed).begin()
+    storage.write_text(out.path("done.txt"), "ok")
+    return out.commit()
+
+
 ENTRIES = [
     StageEntry(
         "demo_numbers",
@@ -123,6 +140,14 @@ ENTRIES = [
         f"{__name__}:SumConfig",
         f"{__name__}:run_sum",
         "Sum numbers into metrics (test stage).",
+        inputs=("input",),
+    ),
+    StageEntry(
+        "demo_sloppy",
+        "demo-sloppy",
+        f"{__name__}:SloppyConfig",
+        f"{__name__}:run_sloppy",
+        "Break the stage contract (test stage).",
         inputs=("input",),
     ),
 ]

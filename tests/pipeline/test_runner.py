@@ -235,3 +235,30 @@ def test_a_pipeline_on_object_storage_caches_the_same_way(
     record = read_record(f"{memory_url}/work")
     assert record is not None and record.status == "done"
     assert storage.exists(f"{memory_url}/work/total/_SUCCESS")
+
+
+def test_a_stage_that_breaks_the_contract_is_named_in_warnings(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, demo_catalogue: list[str]
+) -> None:
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(
+        f"""\
+version: 1
+pipeline:
+  workdir: {tmp_path}/w
+  steps:
+    - {{name: numbers, stage: demo_numbers}}
+    - {{name: sloppy, stage: demo_sloppy}}
+"""
+    )
+    with caplog.at_level("WARNING", logger="glyphflow.pipeline.runner"):
+        run_pipeline(load_pipeline(str(path)))
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(
+        "stage 'demo_sloppy' recorded a config different from the one it was given "
+        '(note: "as given" -> "rewritten")' in m
+        for m in messages
+    )
+    assert any("did not record the fingerprint of input input" in m for m in messages)
+    result = run_pipeline(load_pipeline(str(path)))
+    assert result.step("sloppy").why == 'config changed: note: "rewritten" -> "as given"'

@@ -338,7 +338,7 @@ def _execute(step: ResolvedStep) -> Manifest:
             "output (StageOutput.commit) before it returns"
         )
     manifest = state.manifest
-    drift = config_changes(manifest.config, step.resolved())
+    drift = config_changes(step.resolved(), manifest.config)  # given -> recorded
     if drift:
         _log.warning(
             "step %r: stage %r recorded a config different from the one it was given "
@@ -346,6 +346,16 @@ def _execute(step: ResolvedStep) -> Manifest:
             step.name,
             step.stage,
             ", ".join(drift[:3]),
+        )
+    recorded = set(manifest.input_urls.values())
+    unrecorded = [f for f, url in step.inputs.items() if url not in recorded]
+    if unrecorded:
+        _log.warning(
+            "step %r: stage %r did not record the fingerprint of input %s in its manifest; "
+            "a change upstream will not rerun it (pass inputs={...} to StageOutput)",
+            step.name,
+            step.stage,
+            ", ".join(unrecorded),
         )
     return manifest
 

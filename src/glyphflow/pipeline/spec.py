@@ -210,7 +210,10 @@ def load_pipeline(
         apply_overrides(located, pipeline_file_model(), own)
     except ConfigError as err:
         problems.extend(err.problems)
-    doc = validate_located(pipeline_file_model(), located)
+    try:
+        doc = validate_located(pipeline_file_model(), located)
+    except ConfigError as err:
+        raise ConfigError([*err.problems, *problems]) from None
     config: PipelineConfig = getattr(doc, SECTION)
     workdir = config.workdir.rstrip("/") or config.workdir
     names_problems = _check_names(config, located)
@@ -556,7 +559,7 @@ def _load_step_file(
         doc = load_yaml_text(read_text(target), target)
     except ConfigError as err:
         if err.problems and err.problems[0].message == "file not found":
-            return doc_placeholder(target), [
+            return _placeholder(target), [
                 ConfigProblem(
                     pos.source,
                     pos.line,
@@ -565,7 +568,7 @@ def _load_step_file(
                     f"file not found: {target}",
                 )
             ]
-        return doc_placeholder(target), list(err.problems)
+        return _placeholder(target), list(err.problems)
     problems: list[ConfigProblem] = []
     if doc.data is None or doc.data == {}:
         doc.data = {}
@@ -597,7 +600,7 @@ def _load_step_file(
     return _sub_located(doc, (entry.section,), doc.position(())), problems
 
 
-def doc_placeholder(source: str) -> Located:
+def _placeholder(source: str) -> Located:
     return Located(data={}, source=source)
 
 
