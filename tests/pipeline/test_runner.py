@@ -123,13 +123,15 @@ def test_force_reruns_a_current_step(pipeline_file: Path, demo_catalogue: list[s
 def test_from_to_and_only_select_steps(pipeline_file: Path, demo_catalogue: list[str]) -> None:
     result = _run(pipeline_file, to="double")
     assert _statuses(result) == {"numbers": "ran", "double": "ran", "total": "not selected"}
-    assert result.step("total").why == "after --to double"
+    assert result.step("total").why == "after --to double; out of date: no output yet"
 
     demo_catalogue.clear()
     result = _run(pipeline_file, ["numbers.count=2"], from_="double")
     # numbers is left out: double reads its old, complete output and is current.
     assert _statuses(result) == {"numbers": "not selected", "double": "skipped", "total": "ran"}
-    assert result.step("numbers").why == "before --from double"
+    assert result.step("numbers").why == (
+        "before --from double; out of date: config changed: count: 4 -> 2"
+    )
     assert demo_catalogue == ["demo_sum"]
 
     demo_catalogue.clear()

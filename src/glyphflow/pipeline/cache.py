@@ -46,7 +46,7 @@ class Decision:
 
     run: bool
     reasons: list[str] = field(default_factory=list)
-    manifest: Manifest | None = None  # the output's manifest when it is skipped
+    manifest: Manifest | None = None  # the output's manifest, when the output is complete
 
     @property
     def why(self) -> str:
@@ -121,11 +121,9 @@ def decide(step: ResolvedStep, forced: bool = False) -> Decision:
                 "(the stage records its config or inputs differently)"
             )
     if reasons:
-        if forced:
-            reasons.insert(0, "forced")
-        return Decision(True, reasons)
+        return Decision(True, ["forced", *reasons] if forced else reasons, manifest)
     if forced:
-        return Decision(True, ["forced (the output was up to date)"])
+        return Decision(True, ["forced (the output was up to date)"], manifest)
     return Decision(False, [f"up to date ({manifest.fingerprint[:12]})"], manifest)
 
 

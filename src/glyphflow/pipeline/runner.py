@@ -258,13 +258,17 @@ class _Settled(StepResult):
 
 
 def _not_selected(step: ResolvedStep, why: str) -> StepResult:
-    state = inspect_output(step.output)
-    manifest = state.manifest if state.complete else None
+    """A left-out step; say so if its output is out of date, since later steps may read it."""
+    decision = decide(step)
+    reasons = [why]
+    if decision.run:
+        reasons.append(f"out of date: {decision.why}")
+    manifest = decision.manifest
     return StepResult(
         step.name,
         step.stage,
         "not selected",
-        [why],
+        reasons,
         step.output,
         fingerprint=manifest.fingerprint if manifest else None,
         manifest=manifest,
