@@ -89,6 +89,10 @@ def _load_any(url: str, overrides: list[str]) -> tuple[str, Any]:
     from glyphflow.pipeline import catalogue
 
     sections = _sections(url)
+    if sections == ["pipeline"]:
+        from glyphflow.pipeline.spec import load_pipeline
+
+        return "pipeline", load_pipeline(url, overrides)
     known = [s for s in sections if s in catalogue.STAGES]
     if len(known) != 1:
         raise UsageError(
@@ -111,9 +115,12 @@ def config_show(
     from glyphflow.core.config import SCHEMA_VERSION, dump_config
 
     section, config = _load_any(file, set_ or [])
-    text = yaml.safe_dump(
-        {"version": SCHEMA_VERSION, section: dump_config(config)}, sort_keys=False
-    )
+    if section == "pipeline":  # every step's config resolved, its inputs and output wired
+        text = yaml.safe_dump(config.document(), sort_keys=False)
+    else:
+        text = yaml.safe_dump(
+            {"version": SCHEMA_VERSION, section: dump_config(config)}, sort_keys=False
+        )
     typer.echo(text, nl=False)
 
 
@@ -123,20 +130,27 @@ def config_check(
     set_: SetOption = None,
 ) -> None:
     """Validate a config file; report every problem with file:line:col."""
-    section, _ = _load_any(file, set_ or [])
+    section, config = _load_any(file, set_ or [])
+    if section == "pipeline":
+        section = f"pipeline of {len(config.steps)} steps: {', '.join(config.names)}"
     typer.echo(f"{file}: ok ({section})")
 
 
 @config_app.command("schema")
 def config_schema(
-    stage: Annotated[str, typer.Argument(help="Stage name, e.g. training or train.")],
+    stage: Annotated[str, typer.Argument(help="Stage name, e.g. training or train; or pipeline.")],
 ) -> None:
-    """Print the JSON Schema of a stage's config file (for editors)."""
+    """Print the JSON Schema of a stage's config file, or of a pipeline file (for editors)."""
     from glyphflow.core.config import document_model
     from glyphflow.pipeline import catalogue
 
-    entry = catalogue.stage_by_command(stage)
-    model = document_model(entry.section, catalogue.config_model(entry))
+    if stage == "pipeline":
+        from glyphflow.pipeline.spec import pipeline_file_model
+
+        model = pipeline_file_model()
+    else:
+        entry = catalogue.stage_by_command(stage)
+        model = document_model(entry.section, catalogue.config_model(entry))
     typer.echo(json.dumps(model.model_json_schema(by_alias=True), indent=2))
 
 

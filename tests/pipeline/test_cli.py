@@ -177,3 +177,35 @@ def test_config_docs_check(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     code, _, err = gf(capsys, "config", "docs", "--output", target, "--check")
     assert code == 1
     assert "is out of date" in err
+
+
+def test_config_show_and_check_resolve_a_pipeline(
+    capsys: pytest.CaptureFixture[str], pipeline_file: Path
+) -> None:
+    import yaml
+
+    code, out, _ = gf(capsys, "config", "check", pipeline_file, "--set", "double.factor=4")
+    assert code == 0
+    assert out == f"{pipeline_file}: ok (pipeline of 3 steps: numbers, double, total)\n"
+    code, out, _ = gf(capsys, "config", "show", pipeline_file, "--set", "double.factor=4")
+    assert code == 0
+    shown = yaml.safe_load(out)
+    work = pipeline_file.parent / "work"
+    assert shown["pipeline"]["steps"][1] == {
+        "name": "double",
+        "stage": "demo_double",
+        "config": {
+            "input": f"{work}/numbers",
+            "factor": 4,
+            "fail": False,
+            "output": f"{work}/double",
+        },
+    }
+    # What show prints is itself a pipeline file that resolves to the same steps.
+    resolved = pipeline_file.parent / "resolved.yaml"
+    resolved.write_text(out)
+    code, out, _ = gf(capsys, "config", "show", resolved)
+    assert yaml.safe_load(out) == shown
+    code, out, _ = gf(capsys, "config", "schema", "pipeline")
+    assert code == 0
+    assert "StepSpec" in json.loads(out)["$defs"]

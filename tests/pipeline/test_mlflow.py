@@ -18,7 +18,11 @@ from glyphflow.pipeline.spec import load_pipeline
 from glyphflow.pipeline.sweep import run_sweep
 from tests.pipeline import demo_stages
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # MLflow's SQLAlchemy store uses a loader strategy SQLAlchemy 2 deprecates.
+    pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy"),
+]
 
 mlflow = pytest.importorskip("mlflow", reason="glyphflow[train] brings mlflow")
 

@@ -175,6 +175,19 @@ class Pipeline:
     def names(self) -> list[str]:
         return [s.name for s in self.steps]
 
+    def document(self) -> dict[str, Any]:
+        """The resolved pipeline as a pipeline file: every step's full config, wired."""
+        return {
+            "version": 1,
+            SECTION: {
+                "workdir": self.workdir,
+                "mlflow": dump_config(self.mlflow),
+                "steps": [
+                    {"name": s.name, "stage": s.stage, "config": s.resolved()} for s in self.steps
+                ],
+            },
+        }
+
     def downstream(self, names: set[str]) -> set[str]:
         """``names`` and every step that reads one of them, transitively."""
         out = set(names)
