@@ -22,7 +22,7 @@ import itertools
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from glyphflow.core.errors import ConfigError, ConfigProblem, GlyphflowError, UsageError
@@ -174,7 +174,12 @@ def plan_sweep(
         try:
             plain = load_pipeline(url, point_overrides, text=text)
         except ConfigError as err:
-            problems.extend(p for p in err.problems if p not in problems)
+            grid_args = {f"--set {k}={v}" for k, v in values.items()}
+            for p in err.problems:
+                if p.source in grid_args:  # name the flag the value came from
+                    p = replace(p, source="--grid" + p.source[len("--set") :])
+                if p not in problems:
+                    problems.append(p)
             continue
         changed = [
             step.name
