@@ -89,6 +89,10 @@ def _load_any(url: str, overrides: list[str]) -> tuple[str, Any]:
     from glyphflow.pipeline import catalogue
 
     sections = _sections(url)
+    if sections == ["pipeline"]:
+        from glyphflow.pipeline.spec import load_pipeline
+
+        return "pipeline", load_pipeline(url, overrides)
     known = [s for s in sections if s in catalogue.STAGES]
     if len(known) != 1:
         raise UsageError(
@@ -111,9 +115,12 @@ def config_show(
     from glyphflow.core.config import SCHEMA_VERSION, dump_config
 
     section, config = _load_any(file, set_ or [])
-    text = yaml.safe_dump(
-        {"version": SCHEMA_VERSION, section: dump_config(config)}, sort_keys=False
-    )
+    if section == "pipeline":  # every step's config resolved, its inputs and output wired
+        text = yaml.safe_dump(config.document(), sort_keys=False)
+    else:
+        text = yaml.safe_dump(
+            {"version": SCHEMA_VERSION, section: dump_config(config)}, sort_keys=False
+        )
     typer.echo(text, nl=False)
 
 
@@ -123,20 +130,27 @@ def config_check(
     set_: SetOption = None,
 ) -> None:
     """Validate a config file; report every problem with file:line:col."""
-    section, _ = _load_any(file, set_ or [])
+    section, config = _load_any(file, set_ or [])
+    if section == "pipeline":
+        section = f"pipeline of {len(config.steps)} steps: {', '.join(config.names)}"
     typer.echo(f"{file}: ok ({section})")
 
 
 @config_app.command("schema")
 def config_schema(
-    stage: Annotated[str, typer.Argument(help="Stage name, e.g. training or train.")],
+    stage: Annotated[str, typer.Argument(help="Stage name, e.g. training or train; or pipeline.")],
 ) -> None:
-    """Print the JSON Schema of a stage's config file (for editors)."""
+    """Print the JSON Schema of a stage's config file, or of a pipeline file (for editors)."""
     from glyphflow.core.config import document_model
     from glyphflow.pipeline import catalogue
 
-    entry = catalogue.stage_by_command(stage)
-    model = document_model(entry.section, catalogue.config_model(entry))
+    if stage == "pipeline":
+        from glyphflow.pipeline.spec import pipeline_file_model
+
+        model = pipeline_file_model()
+    else:
+        entry = catalogue.stage_by_command(stage)
+        model = document_model(entry.section, catalogue.config_model(entry))
     typer.echo(json.dumps(model.model_json_schema(by_alias=True), indent=2))
 
 
@@ -148,6 +162,40 @@ def config_stages() -> None:
     for name in catalogue.STAGES.names():
         entry = catalogue.stage_by_section(name)
         typer.echo(f"{entry.section:15} glyphflow {entry.command:12} {entry.help}")
+
+
+@config_app.command("docs")
+def config_docs(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Exit 1 if --output differs from the schemas; write nothing."),
+    ] = False,
+) -> None:
+    """Render the configuration reference (docs/config.md) from the stage schemas."""
+    from glyphflow.pipeline.reference import render_reference
+
+    text = render_reference()
+    if output is None:
+        if check:
+            raise UsageError("--check needs --output FILE to compare with")
+        typer.echo(text, nl=False)
+        return
+    if check:
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
+        if current != text:
+            typer.echo(
+                f"{output} is out of date; regenerate it: glyphflow config docs --output {output}",
+                err=True,
+            )
+            raise typer.Exit(EXIT_FAILED)
+        typer.echo(f"{output}: current")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output}")
 
 
 # ---------------------------------------------------------------------------- stages
@@ -167,6 +215,144 @@ def run_stage(section: str, config_file: str, overrides: list[str], **options: A
     return manifest
 
 
+# ---------------------------------------------------------------------------- pipeline
+
+PipelineArgument = Annotated[str, typer.Argument(help="Pipeline YAML (path or URL).")]
+PipelineSetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a value: STEP.path=V (one step), STAGE.path=V (every step of that "
+        "stage) or pipeline.path=V (repeatable).",
+    ),
+]
+
+
+class _EchoReporter:
+    """Prints why each step runs when it starts, and how every step ended."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.announced: set[str] = set()
+
+    def step_started(self, step: Any, decision: Any, total: int) -> None:
+        if not _state["quiet"]:
+            self.announced.add(step.name)
+            typer.echo(
+                f"{self.prefix}[{step.index + 1}/{total}] {step.name}: running: {decision.why}"
+            )
+
+    def step_finished(self, result: Any, index: int, total: int) -> None:
+        from glyphflow.pipeline.runner import format_result
+
+        if result.status == "ran" and result.name in self.announced:
+            line = f"[{index + 1}/{total}] {result.name}: ran in {result.seconds:.2f} s"
+        else:
+            line = format_result(result, index, total)
+        typer.echo(self.prefix + line)
+
+
+def _print_rich(renderable: Any) -> None:
+    from rich.console import Console
+
+    Console(width=None if sys.stdout.isatty() else 200, soft_wrap=False).print(renderable)
+
+
+@app.command("run")
+def run_pipeline_command(
+    pipeline: PipelineArgument,
+    set_: PipelineSetOption = None,
+    force: Annotated[
+        list[str] | None,
+        typer.Option("--force", help="Run this step even if its output is current (repeatable)."),
+    ] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Start at this step (earlier steps are not run).")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Stop after this step (later steps are not run).")
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Consider only this step (repeatable)."),
+    ] = None,
+) -> None:
+    """Run a pipeline's steps in order, skipping each step whose output is current."""
+    from glyphflow.pipeline.runner import Selection, run_pipeline
+    from glyphflow.pipeline.spec import load_pipeline
+
+    resolved = load_pipeline(pipeline, set_ or [])
+    selection = Selection(force=tuple(force or ()), from_=from_, to=to, only=tuple(only or ()))
+    result = run_pipeline(resolved, selection, reporter=_EchoReporter())
+    if not _state["quiet"]:
+        counts = {s: len(result.by_status(s)) for s in ("ran", "skipped", "not selected")}
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        typer.echo(f"done: {summary}; lineage: glyphflow lineage {resolved.workdir}")
+        if result.mlflow_run_id:
+            typer.echo(f"MLflow parent run: {result.mlflow_run_id}")
+
+
+@app.command("lineage")
+def lineage_command(
+    workdir: Annotated[
+        str, typer.Argument(help="A pipeline's workdir (or a _pipeline*.json record).")
+    ],
+) -> None:
+    """Show each step's output: fingerprint, counts, time, MLflow run and model version."""
+    from glyphflow.pipeline.lineage import lineage_rows, lineage_table
+
+    rows = lineage_rows(workdir)
+    _print_rich(lineage_table(rows, title=f"lineage of {workdir}"))
+
+
+@app.command("sweep")
+def sweep_command(
+    pipeline: PipelineArgument,
+    grid: Annotated[
+        list[str],
+        typer.Option(
+            "--grid",
+            help="KEY=V1,V2,...: run every combination (repeatable); keys as for --set, "
+            "e.g. training.model.latent_dim=8,16.",
+        ),
+    ],
+    set_: PipelineSetOption = None,
+    metrics_step: Annotated[
+        str | None,
+        typer.Option("--metrics-step", help="Read metrics from this step (default: the last)."),
+    ] = None,
+    metric: Annotated[
+        list[str] | None,
+        typer.Option("--metric", help="Show only metrics matching this glob (repeatable)."),
+    ] = None,
+) -> None:
+    """Run a pipeline over a grid of config values and compare the points' metrics."""
+    from glyphflow.pipeline.sweep import run_sweep, sweep_table
+
+    def announce(point: Any, total: int) -> None:
+        if not _state["quiet"]:
+            own = ", ".join(point.own) or "none (all shared)"
+            typer.echo(
+                f"point {point.index + 1}/{total} ({point.id}): {point.label}; own outputs: {own}"
+            )
+
+    result = run_sweep(
+        pipeline,
+        set_ or [],
+        grid,
+        reporter=_EchoReporter("  "),
+        metrics_step=metrics_step,
+        on_point=announce,
+    )
+    _print_rich(sweep_table(result, metric or ()))
+    if result.mlflow_run_id:
+        typer.echo(f"MLflow sweep run: {result.mlflow_run_id}")
+    if result.failed:
+        for point in result.failed:
+            typer.echo(f"point {point.index + 1} ({point.label}) failed: {point.error}", err=True)
+        raise typer.Exit(EXIT_FAILED)
+
+
 # ---------------------------------------------------------------------------- entry point
 
 
@@ -175,7 +361,10 @@ def main(argv: list[str] | None = None) -> None:
     from typer.exceptions import TyperException
 
     try:
-        app(args=argv, prog_name="glyphflow", standalone_mode=False)
+        # Outside standalone mode click returns a typer.Exit's code instead of raising it.
+        returned = app(args=argv, prog_name="glyphflow", standalone_mode=False)
+        if isinstance(returned, int) and not isinstance(returned, bool) and returned:
+            sys.exit(returned)
     except GlyphflowError as err:
         _report(err, f"error: {err}")
         sys.exit(err.exit_code)
