@@ -177,3 +177,20 @@ def test_outputs_on_s3(s3_bucket: str, tmp_path: Path) -> None:
     stored = json.loads(storage.read_text(f"{output}/_manifest.json"))
     assert stored["config"]["render"]["glyph_size"] == 64
     assert read_manifest(output) is not None
+
+
+def test_a_stopped_run_commits_what_it_has_and_a_rerun_finishes(tmp_path: Path) -> None:
+    import threading
+
+    raw = make_raw_store(str(tmp_path / "raw"), corpus(4))
+    output = str(tmp_path / "glyphs")
+    config = make_config(raw, output, commit_every=1)
+    stop = threading.Event()
+    stop.set()  # already asked to stop: one font, then a clean commit
+    partial = run(config, stop=stop)
+    assert partial.counts["fonts"] == 1 and partial.extra["partial"] is True
+    assert is_complete(output)
+    finished = run(config)
+    assert finished.counts["fonts"] == 4 and finished.counts["fonts_new"] == 3
+    assert finished.extra["partial"] is False and finished.fingerprint != partial.fingerprint
+    assert glyph_records(output) == direct_records(raw)

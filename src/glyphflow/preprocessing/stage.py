@@ -15,6 +15,7 @@ end: it then finishes the font in hand, commits, and returns.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import signal
 import threading
@@ -97,7 +98,7 @@ def _run_once(
         inputs=inputs,
         input_fingerprints={"fonts": index_fingerprint(config.fonts)},
     )
-    if output.is_current():
+    if output.is_current():  # a stopped pass commits under another fingerprint
         _log.info("%s is up to date with its input and config", config.output)
         return read_manifest(config.output)
     output.begin()
@@ -108,10 +109,15 @@ def _run_once(
     )
     pass_ = _Pass(config, output, state)
     try:
-        pass_.render(source, stop, scratch)
+        stopped = pass_.render(source, stop, scratch)
     finally:
         storage.remove(scratch, recursive=True)
-    return pass_.finish(strict=strict)
+    if stopped:
+        # Not every font of this input is in: the output must not look current (a rerun
+        # resumes it) nor pass for the complete dataset downstream.
+        partial = f"{output.fingerprint}:partial:{len(state.fonts)}"
+        output.fingerprint = hashlib.sha256(partial.encode()).hexdigest()
+    return pass_.finish(strict=strict, partial=stopped)
 
 
 class _Pass:
@@ -144,13 +150,15 @@ class _Pass:
         self.missing: Counter[str] = Counter()
         self.failure_reasons: Counter[str] = Counter()
 
-    def render(self, source: Source, stop: threading.Event | None, scratch: str) -> None:
+    def render(self, source: Source, stop: threading.Event | None, scratch: str) -> bool:
+        """Render every new font; True when ``stop`` ended the pass before the end."""
         config = self.config
         engine = engines.build(config.engine)
         job = RenderJob(config.render, config.effective_min_glyphs)
         tasks = iter_tasks(source, config, skip=self.state.known)
         results = engine.map(render_task, tasks, job, scratch_url=scratch)
         _log.info("rendering %s with %r", source.index, engine)
+        stopped = False
         with progress("rendering fonts", unit="fonts") as bar:
             try:
                 for result in results:
@@ -160,12 +168,14 @@ class _Pass:
                         self.checkpoint()
                     if stop is not None and stop.is_set():
                         _log.info("stop requested: committing what is rendered")
+                        stopped = True
                         break
             finally:
                 close = getattr(results, "close", None)
                 if close is not None:
                     close()
         self.checkpoint()
+        return stopped
 
     def _take(self, result: FontResult) -> None:
         task = result.task
@@ -194,7 +204,7 @@ class _Pass:
         self.state.record(self.pending, parts)
         self.pending = []
 
-    def finish(self, *, strict: bool) -> Manifest | None:
+    def finish(self, *, strict: bool, partial: bool = False) -> Manifest | None:
         config = self.config
         output = self.output
         failures = [failure_row_from_state(row) for row in self.state.failures()]
@@ -212,6 +222,7 @@ class _Pass:
             "dataset_key": self.state.key,
             "missing_glyphs_new": dict(sorted(self.missing.items())),
             "failure_reasons_new": dict(sorted(self.failure_reasons.items())),
+            "partial": partial,
         }
         tried = counts["fonts"] + counts["fonts_failed"]
         if tried and counts["fonts_failed"] / tried > config.max_failed_fraction:

@@ -8,13 +8,10 @@ ship it to a worker. It never raises for a bad font: every outcome, good or bad,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from glyphflow.glyphs.config import RenderConfig
+from glyphflow.glyphs.render import FontGlyphs, FontRenderError, render_font
 from glyphflow.io import storage
-
-if TYPE_CHECKING:
-    from glyphflow.glyphs.render import FontGlyphs
 
 __all__ = ["RETRYABLE", "FontResult", "FontTask", "RenderJob", "render_task"]
 
@@ -62,8 +59,6 @@ class FontResult:
 
 def render_task(task: FontTask, job: RenderJob) -> FontResult:
     """Render one font; any failure becomes a result with a reason."""
-    from glyphflow.glyphs.render import FontRenderError, render_font
-
     try:
         data = storage.read_bytes(task.url)
     except Exception as err:  # missing file, network, permissions: all retryable
