@@ -73,3 +73,14 @@ def run_function(entry: StageEntry) -> Any:
 # Built-in stages. Each stage issue adds its line here:
 #   _add(StageEntry("ingestion", "ingest", "glyphflow.ingestion.config:IngestionConfig",
 #                   "glyphflow.ingestion.stage:run", "Gather font files into the raw store."))
+_add(
+    StageEntry(
+        "preprocessing",
+        "preprocess",
+        "glyphflow.preprocessing.config:PreprocessingConfig",
+        "glyphflow.preprocessing.stage:run",
+        "Render fonts into glyph datasets split by font.",
+        inputs=("fonts",),
+        output="output",
+    )
+)
