@@ -73,3 +73,15 @@ def run_function(entry: StageEntry) -> Any:
 # Built-in stages. Each stage issue adds its line here:
 #   _add(StageEntry("ingestion", "ingest", "glyphflow.ingestion.config:IngestionConfig",
 #                   "glyphflow.ingestion.stage:run", "Gather font files into the raw store."))
+
+_add(
+    StageEntry(
+        "ingestion",
+        "ingest",
+        "glyphflow.ingestion.config:IngestionConfig",
+        "glyphflow.ingestion.stage:run",
+        "Gather font files into a content-addressed raw store.",
+        inputs=(),
+        output="output",
+    )
+)
