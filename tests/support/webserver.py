@@ -42,12 +42,13 @@ class Route:
     gate: threading.Event | None = None  # wait for it before answering
 
 
-@dataclass(frozen=True)
+@dataclass
 class Request:
     method: str
     path: str
     status: int
     headers: dict[str, str] = field(default_factory=dict)
+    completed: bool = False  # the whole answer was sent
 
 
 class WebServer:
@@ -69,7 +70,9 @@ class WebServer:
                 server._answer(self)
 
         self._httpd = _QuietServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base(self) -> str:
@@ -87,9 +90,9 @@ class WebServer:
         return self.add(path, html.encode(), content_type="text/html; charset=utf-8")
 
     def downloads(self, path: str) -> int:
-        """How many times ``path`` was answered with a full 200 body."""
+        """How many times ``path`` was answered with a full 200 body, sent to the end."""
         with self._lock:
-            return sum(1 for r in self.log if r.path == path and r.status == 200)
+            return sum(1 for r in self.log if r.path == path and r.status == 200 and r.completed)
 
     def requests_for(self, path: str) -> list[Request]:
         with self._lock:
@@ -105,12 +108,15 @@ class WebServer:
         headers = {k.lower(): v for k, v in handler.headers.items()}
         status = route.status if route else 404
         if route is not None and status == 200:
-            if route.etag and headers.get("if-none-match") == route.etag:
-                status = 304
+            # RFC 9110: If-None-Match, when sent, decides alone.
+            if "if-none-match" in headers:
+                if route.etag and headers["if-none-match"] == route.etag:
+                    status = 304
             elif route.last_modified and headers.get("if-modified-since") == route.last_modified:
                 status = 304
+        request = Request("GET", path, status, headers)
         with self._lock:
-            self.log.append(Request("GET", path, status, headers))
+            self.log.append(request)
         if route is not None and route.gate is not None:
             route.gate.wait(60)
         if route is not None and route.delay_s:
@@ -138,6 +144,7 @@ class WebServer:
             handler.end_headers()
             handler.wfile.write(body)
             handler.wfile.flush()
+            request.completed = not (route is not None and route.declared_length)
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True
 
