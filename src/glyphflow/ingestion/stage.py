@@ -22,8 +22,9 @@ import os
 import posixpath
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
@@ -58,6 +59,24 @@ _TMP_DIR = ".tmp"
 
 def run(config: IngestionConfig) -> Manifest:
     """Gather the fonts of ``config.sources`` into the raw store at ``config.output``."""
+    with _quiet_fonttools():
+        return _run(config)
+
+
+@contextmanager
+def _quiet_fonttools() -> Iterator[None]:
+    """fontTools logs each flaw of a malformed font (65,535 lines for one bad name table);
+    the failure rows say what matters, so its chatter is muted for the run."""
+    logger = logging.getLogger("fontTools")
+    saved = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved)
+
+
+def _run(config: IngestionConfig) -> Manifest:
     output = StageOutput(config.output, "ingestion", config).begin()
     store = RawStore(config.output).open()
     ledger = Ledger(config.output, config.checkpoint_items, config.checkpoint_seconds)

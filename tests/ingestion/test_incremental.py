@@ -1,0 +1,78 @@
+"""Reruns do only what changed: edited, touched, removed and restored files; new limits."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from glyphflow.ingestion import run
+from tests.support.fonts import make_font
+from tests.support.ingestion import make_config, read
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Path, Path]:
+    folder = tmp_path / "fonts"
+    folder.mkdir()
+    for name in ("One", "Two", "Three"):
+        (folder / f"{name}.ttf").write_bytes(make_font(family=name, seed=name))
+    (folder / "Bad.ttf").write_bytes(b"not a font at all" * 10)
+    return folder, tmp_path / "raw"
+
+
+def _run(folder: Path, output: Path, **changes: object) -> dict[str, int]:
+    config = make_config(output, [{"class": "files", "kwargs": {"urls": [str(folder)]}}], **changes)
+    return run(config).counts
+
+
+def test_only_changed_files_are_read(setup: tuple[Path, Path]) -> None:
+    folder, output = setup
+    first = _run(folder, output)
+    assert (first["items_read"], first["files_written"], first["faces"]) == (4, 3, 3)
+    assert first["failures.not_a_font"] == 1
+
+    (folder / "One.ttf").write_bytes(make_font(family="One Revised", seed="x"))  # edited
+    stat = (folder / "Two.ttf").stat()
+    os.utime(folder / "Two.ttf", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # touched
+    second = _run(folder, output)
+    assert second["items_read"] == 1  # only the edited file is read and described again
+    assert second["items_reused"] == 3  # the touched one is known by its content
+    assert second["files_written"] == 1
+    assert second["failures.not_a_font"] == 1  # a bad file stays a failure without a re-read
+    families = sorted(read(output, "fonts.parquet").column("family").to_pylist())
+    assert families == ["One Revised", "Three", "Two"]
+
+    third = _run(folder, output)
+    assert (third["items_read"], third["items_reused"], third["files_written"]) == (0, 4, 0)
+
+
+def test_removed_stored_file_is_stored_again(setup: tuple[Path, Path]) -> None:
+    folder, output = setup
+    _run(folder, output)
+    index = read(output, "fonts.parquet").to_pylist()
+    victim = next(r for r in index if r["family"] == "Three")
+    (output / victim["stored_path"]).unlink()
+    counts = _run(folder, output)
+    assert counts["files_written"] == 1 and counts["items_read"] == 1
+    assert (output / victim["stored_path"]).exists()
+
+
+def test_new_limits_reread_everything_but_store_nothing_twice(setup: tuple[Path, Path]) -> None:
+    folder, output = setup
+    _run(folder, output)
+    counts = _run(folder, output, limits={"max_file_bytes": 1000}, min_fonts=0)
+    assert counts["items_read"] == 4 and counts["files_written"] == 0
+    assert counts["failures.too_large"] == 3  # the new limit applies to every item
+    assert counts["faces"] == 0
+
+
+def test_removed_source_file_leaves_the_index(setup: tuple[Path, Path]) -> None:
+    folder, output = setup
+    _run(folder, output)
+    (folder / "Two.ttf").unlink()
+    _run(folder, output)
+    assert sorted(read(output, "fonts.parquet").column("family").to_pylist()) == ["One", "Three"]
+    ledger = read(output, "items.parquet").column("source_url").to_pylist()
+    assert str(folder / "Two.ttf") not in ledger
