@@ -76,3 +76,12 @@ def test_removed_source_file_leaves_the_index(setup: tuple[Path, Path]) -> None:
     assert sorted(read(output, "fonts.parquet").column("family").to_pylist()) == ["One", "Three"]
     ledger = read(output, "items.parquet").column("source_url").to_pylist()
     assert str(folder / "Two.ttf") not in ledger
+
+
+def test_output_inside_the_source_folder_is_not_ingested(setup: tuple[Path, Path]) -> None:
+    folder, _ = setup
+    output = folder / "raw"
+    first = _run(folder, output)
+    second = _run(folder, output)
+    assert first["items"] == second["items"] == 4
+    assert second["files_written"] == 0 and second["duplicates"] == 0

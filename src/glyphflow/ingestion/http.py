@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from glyphflow.ingestion.config import HttpConfig
 
-__all__ = ["Download", "DownloadError", "HttpClient", "Page"]
+__all__ = ["Download", "DownloadError", "HttpClient", "Page", "same_content", "validator_of"]
 
 _log = logging.getLogger(__name__)
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
