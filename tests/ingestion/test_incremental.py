@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from glyphflow.ingestion import run
+from glyphflow.io import shards, storage
+from glyphflow.io.outputs import is_complete
 from tests.support.fonts import make_font
 from tests.support.ingestion import make_config, read
 
@@ -22,7 +24,7 @@ def setup(tmp_path: Path) -> tuple[Path, Path]:
     return folder, tmp_path / "raw"
 
 
-def _run(folder: Path, output: Path, **changes: object) -> dict[str, int]:
+def _run(folder: Path, output: Path | str, **changes: object) -> dict[str, int]:
     config = make_config(output, [{"class": "files", "kwargs": {"urls": [str(folder)]}}], **changes)
     return run(config).counts
 
@@ -85,3 +87,18 @@ def test_output_inside_the_source_folder_is_not_ingested(setup: tuple[Path, Path
     second = _run(folder, output)
     assert first["items"] == second["items"] == 4
     assert second["files_written"] == 0 and second["duplicates"] == 0
+
+
+def test_raw_store_in_a_bucket(setup: tuple[Path, Path], s3_bucket: str) -> None:
+    folder, _ = setup
+    output = f"{s3_bucket}/raw"
+    first = _run(folder, output)
+    assert is_complete(output)
+    index = shards.read_table(f"{output}/fonts.parquet")
+    assert sorted(index.column("family").to_pylist()) == ["One", "Three", "Two"]
+    for row in index.to_pylist():
+        assert storage.sha256_of(f"{output}/{row['stored_path']}") == row["sha256"]
+    second = _run(folder, output)
+    assert first["files_written"] == 3
+    assert (second["files_written"], second["items_reused"]) == (0, 4)
+    assert not storage.exists(f"{output}/_journal")
