@@ -169,7 +169,8 @@ class Processor:
             return Outcome(item, known, reused=True, changed=False)
         with self._local_copy(item) as (path, copied):
             sha = _sha256_file(path)
-            if known is not None and known.sha256 == sha:
+            # Same bytes as last time: reuse (unless metrics files beside it may differ).
+            if known is not None and known.sha256 == sha and not item.companions:
                 return Outcome(item, replace(known, validator=validator), reused=True)
             entry = self._ingest(item, path, validator, sha)
             return Outcome(item, entry, downloaded=copied)
