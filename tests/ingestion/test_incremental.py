@@ -11,7 +11,8 @@ from glyphflow.ingestion import run
 from glyphflow.io import shards, storage
 from glyphflow.io.outputs import is_complete
 from tests.support.fonts import make_font
-from tests.support.ingestion import make_config, read
+from tests.support.ingestion import failures_by_reason, make_config, read
+from tests.support.webserver import WebServer
 
 
 @pytest.fixture
@@ -102,3 +103,23 @@ def test_raw_store_in_a_bucket(setup: tuple[Path, Path], s3_bucket: str) -> None
     assert first["files_written"] == 3
     assert (second["files_written"], second["items_reused"]) == (0, 4)
     assert not storage.exists(f"{output}/_journal")
+
+
+def test_unreachable_download_keeps_its_rows_until_it_is_gone(
+    tmp_path: Path, web: WebServer
+) -> None:
+    url = web.add("/A.ttf", make_font(family="Flaky"))
+    output = tmp_path / "raw"
+    sources = [{"class": "files", "kwargs": {"urls": [url]}}]
+
+    def families(**changes: object) -> list[str]:
+        run(make_config(output, sources, **changes))
+        return read(output, "fonts.parquet").column("family").to_pylist()
+
+    assert families() == ["Flaky"]
+    web.routes["/A.ttf"].status = 503  # the server has a bad day: the font stays indexed
+    assert families() == ["Flaky"]
+    assert failures_by_reason(output) == {"http_error": [("A.ttf", None)]}
+    web.routes["/A.ttf"].status = 404  # now it is gone: so is its row
+    assert families(min_fonts=0) == []
+    assert "404" in read(output, "failures.parquet").column("message")[0].as_py()

@@ -48,9 +48,10 @@ T = TypeVar("T")
 class DownloadError(Exception):
     """A request that did not give usable bytes; ``reason`` is a failure code."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, gone: bool = False) -> None:
         super().__init__(message)
         self.reason = reason
+        self.gone = gone  # the server says it does not exist (404, 410)
 
 
 @dataclass(frozen=True)
@@ -375,5 +376,7 @@ def _content_length(response: httpx.Response) -> int | None:
 def _status_failure(response: httpx.Response, url: str) -> DownloadError:
     phrase = response.reason_phrase or ""
     return DownloadError(
-        "http_error", f"HTTP {response.status_code} {phrase} for {url}".replace("  ", " ")
+        "http_error",
+        f"HTTP {response.status_code} {phrase} for {url}".replace("  ", " "),
+        gone=response.status_code in (404, 410),
     )
