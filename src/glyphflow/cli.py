@@ -36,8 +36,9 @@ app = typer.Typer(
 config_app = typer.Typer(help="Show, check and describe configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 
+# A str, not a Path: Path would turn "s3://bucket/x.yaml" into "s3:/bucket/x.yaml".
 ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", help="Stage config YAML (path or URL).")
+    str, typer.Option("--config", "-c", metavar="FILE", help="Stage config YAML (path or URL).")
 ]
 SetOption = Annotated[
     list[str] | None,
@@ -367,7 +368,20 @@ def preprocess(
     ] = False,
 ) -> None:
     """Render fonts into glyph datasets split by font."""
-    run_stage("preprocessing", str(config), set_ or [], follow=follow)
+    run_stage("preprocessing", config, set_ or [], follow=follow)
+
+
+@app.command("ingest")
+def ingest(
+    config: ConfigOption,
+    set_: SetOption = None,
+) -> None:
+    """Gather font files from folders, archives, buckets, web pages and this machine.
+
+    Writes a content-addressed raw store (files/, fonts.parquet, failures.parquet) at
+    ingestion.output. Reruns are incremental: nothing held is read or downloaded again.
+    """
+    run_stage("ingestion", config, set_ or [])
 
 
 # ---------------------------------------------------------------------------- entry point

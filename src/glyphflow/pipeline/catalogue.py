@@ -70,9 +70,18 @@ def run_function(entry: StageEntry) -> Any:
     return _resolve(entry.run)
 
 
-# Built-in stages. Each stage issue adds its line here:
-#   _add(StageEntry("ingestion", "ingest", "glyphflow.ingestion.config:IngestionConfig",
-#                   "glyphflow.ingestion.stage:run", "Gather font files into the raw store."))
+# Built-in stages, in pipeline order.
+_add(
+    StageEntry(
+        "ingestion",
+        "ingest",
+        "glyphflow.ingestion.config:IngestionConfig",
+        "glyphflow.ingestion.stage:run",
+        "Gather font files into a content-addressed raw store.",
+        inputs=(),
+        output="output",
+    )
+)
 _add(
     StageEntry(
         "preprocessing",
