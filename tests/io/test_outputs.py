@@ -85,3 +85,16 @@ def test_plain_file_inputs_are_fingerprinted_by_content(tmp_path: Path) -> None:
 def test_outputs_on_memory_backend(memory_url: str) -> None:
     _produce(memory_url, Demo())
     assert outputs.is_complete(memory_url)
+
+
+def test_new_content_under_the_same_fingerprint_changes_the_input_fingerprint(
+    tmp_path: Path,
+) -> None:
+    url = str(tmp_path / "out")
+    _produce(url, Demo())
+    before = outputs.input_fingerprint(url)
+    out = outputs.StageOutput(url, "demo", Demo()).begin()  # same config, new content
+    storage.write_text(out.path("data", "b.txt"), "new font")
+    out.commit()
+    assert out.fingerprint == outputs.read_manifest(url).fingerprint  # type: ignore[union-attr]
+    assert outputs.input_fingerprint(url) != before

@@ -9,6 +9,8 @@ rerun never leaves an old marker vouching for new, half-written files.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +31,7 @@ from glyphflow.io import storage
 
 __all__ = [
     "StageOutput",
+    "content_fingerprint",
     "input_fingerprint",
     "is_complete",
     "is_current",
@@ -86,7 +89,7 @@ def input_fingerprint(url: str) -> str:
                 f"input {url} is not a complete stage output (no _SUCCESS marker); "
                 "run the stage that writes it first, or rerun it if it was interrupted"
             )
-        return manifest.fingerprint
+        return content_fingerprint(manifest)
     if storage.exists(url):
         fs, path = storage.filesystem(url)
         if fs.isdir(path):
@@ -95,6 +98,18 @@ def input_fingerprint(url: str) -> str:
             )
         return "sha256:" + storage.sha256_of(url)
     raise UsageError(f"input {url} does not exist; check the path or run the stage that writes it")
+
+
+def content_fingerprint(manifest: Manifest) -> str:
+    """What a downstream stage records of an input: how it was made and what it holds.
+
+    The manifest's own fingerprint says what determined the output; the file checksums say
+    what it holds. Both matter: a stage that reads outside sources (ingestion) can produce
+    new content under an unchanged fingerprint, and its readers must see the change.
+    """
+    files = sorted((f.path, f.bytes, f.sha256) for f in manifest.outputs)
+    canonical = json.dumps([manifest.fingerprint, files], separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def stage_fingerprint(

@@ -124,6 +124,10 @@ def decide(step: ResolvedStep, forced: bool = False) -> Decision:
         return Decision(True, ["forced", *reasons] if forced else reasons, manifest)
     if forced:
         return Decision(True, ["forced (the output was up to date)"], manifest)
+    if step.entry.external:
+        return Decision(
+            True, ["reads sources outside the pipeline; reruns are incremental"], manifest
+        )
     return Decision(False, [f"up to date ({manifest.fingerprint[:12]})"], manifest)
 
 

@@ -34,6 +34,10 @@ class StageEntry:
     inputs: tuple[str, ...] = ()
     # Config field holding this stage's own output folder URL.
     output: str = "output"
+    # The stage reads sources outside the pipeline (folders, buckets, web pages) that can
+    # change while its config does not: the runner always runs it. Such a stage must be
+    # incremental, so that a run over unchanged sources is cheap and changes nothing.
+    external: bool = False
 
 
 STAGES: Registry[StageEntry] = Registry("stage")
@@ -80,6 +84,7 @@ _add(
         "Gather font files into a content-addressed raw store.",
         inputs=(),
         output="output",
+        external=True,
     )
 )
 _add(

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from glyphflow.core.errors import UsageError
 from glyphflow.io import storage
-from glyphflow.io.outputs import input_fingerprint, read_manifest
+from glyphflow.io.outputs import read_manifest
 from glyphflow.preprocessing.config import PreprocessingConfig
 from glyphflow.preprocessing.splits import split_of
 from glyphflow.preprocessing.tasks import FontTask
@@ -26,7 +26,6 @@ __all__ = [
     "ACCEPTED_NAME",
     "INDEX_NAME",
     "Source",
-    "index_fingerprint",
     "iter_tasks",
     "resolve_source",
 ]
@@ -80,24 +79,6 @@ def resolve_source(config: PreprocessingConfig) -> Source:
         f"{upstream} holds neither {ACCEPTED_NAME} (a validation output) nor {INDEX_NAME} "
         "(a raw store); point preprocessing.fonts at the output of ingestion or validation"
     )
-
-
-def index_fingerprint(upstream: str) -> str:
-    """The upstream output's fingerprint joined with its index file's checksum.
-
-    A stage fingerprint hashes config and inputs; an ingestion rerun over sources that
-    gained files can keep the same one while its index grew. The index checksum (from
-    the manifest, or computed) makes new fonts show as a new input.
-    """
-    fingerprint = input_fingerprint(upstream)  # refuses an incomplete output
-    manifest = read_manifest(upstream)
-    listed = {item.path: item.sha256 for item in manifest.outputs} if manifest else {}
-    for name in (ACCEPTED_NAME, INDEX_NAME):
-        url = storage.join(upstream, name)
-        if name in listed or storage.exists(url):
-            checksum = listed.get(name) or storage.sha256_of(url)
-            return f"{fingerprint}:{name}:{checksum}"
-    return fingerprint
 
 
 def iter_tasks(

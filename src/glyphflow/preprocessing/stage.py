@@ -32,7 +32,7 @@ from glyphflow.core.logs import progress
 from glyphflow.core.manifest import Manifest
 from glyphflow.engines import engines
 from glyphflow.io import shards, storage
-from glyphflow.io.outputs import StageOutput, is_complete, read_manifest
+from glyphflow.io.outputs import StageOutput, input_fingerprint, is_complete, read_manifest
 from glyphflow.io.shards import ShardWriter
 from glyphflow.preprocessing.config import SPLITS, PreprocessingConfig
 from glyphflow.preprocessing.contact_sheet import PNG_NAME, SAMPLE_NAME, ContactSample
@@ -42,7 +42,7 @@ from glyphflow.preprocessing.records import (
     failure_row,
     result_batch,
 )
-from glyphflow.preprocessing.sources import Source, index_fingerprint, iter_tasks, resolve_source
+from glyphflow.preprocessing.sources import Source, iter_tasks, resolve_source
 from glyphflow.preprocessing.state import DatasetState
 from glyphflow.preprocessing.tasks import FontResult, RenderJob, render_task
 
@@ -91,13 +91,7 @@ def _run_once(
     inputs = {"fonts": config.fonts}
     if source.raw.rstrip("/") != config.fonts.rstrip("/"):
         inputs["raw"] = source.raw
-    output = StageOutput(
-        config.output,
-        STAGE,
-        config,
-        inputs=inputs,
-        input_fingerprints={"fonts": index_fingerprint(config.fonts)},
-    )
+    output = StageOutput(config.output, STAGE, config, inputs=inputs)
     if output.is_current():  # a stopped pass commits under another fingerprint
         _log.info("%s is up to date with its input and config", config.output)
         return read_manifest(config.output)
@@ -295,7 +289,7 @@ def _follow(config: PreprocessingConfig, stop: threading.Event) -> Manifest:
         )
         while not stop.is_set():
             try:
-                fingerprint = index_fingerprint(config.fonts)
+                fingerprint = input_fingerprint(config.fonts)
             except UsageError as err:  # not there yet, or being rewritten
                 _log.debug("waiting for %s: %s", config.fonts, err)
                 fingerprint = None
