@@ -34,8 +34,8 @@ import numpy as np
 
 from glyphflow.core.errors import GlyphflowError
 from glyphflow.glyphs._freetype import FaceHandle, FreeTypeError
-from glyphflow.glyphs._sfnt import to_sfnt
 from glyphflow.glyphs.config import RenderConfig, resolve_charset
+from glyphflow.io import fontfiles
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -112,10 +112,14 @@ def render_font(data: bytes, face_index: int = 0, config: RenderConfig | None = 
     chars = resolve_charset(config.charset)
     if not isinstance(data, bytes):
         data = bytes(data)  # FreeType reads from one immutable buffer
-    try:
-        sfnt = to_sfnt(data)
-    except ValueError as err:
-        raise FontRenderError("decompress_error", str(err)) from None
+    # FreeType may lack WOFF2 (brotli) support: web fonts are unpacked by fontTools, so
+    # FreeType only ever sees sfnt, collection or Type 1 data.
+    sfnt = data
+    if fontfiles.sniff_format(data[:4]) in ("woff", "woff2"):
+        try:
+            sfnt = fontfiles.to_sfnt(data)
+        except fontfiles.FontFileError as err:
+            raise FontRenderError("decompress_error", str(err)) from None
     canvas_side = config.glyph_size * config.supersample
     try:
         face = FaceHandle(sfnt, face_index, canvas_side)
