@@ -167,6 +167,12 @@ def run_stage(section: str, config_file: str, overrides: list[str], **options: A
     return manifest
 
 
+@app.command("validate")
+def validate(config: ConfigOption, set_: SetOption = None) -> None:
+    """Accept or reject every font of a raw store; write statistics and report.html."""
+    run_stage("validation", str(config), set_ or [])
+
+
 # ---------------------------------------------------------------------------- entry point
 
 

@@ -73,3 +73,14 @@ def run_function(entry: StageEntry) -> Any:
 # Built-in stages. Each stage issue adds its line here:
 #   _add(StageEntry("ingestion", "ingest", "glyphflow.ingestion.config:IngestionConfig",
 #                   "glyphflow.ingestion.stage:run", "Gather font files into the raw store."))
+_add(
+    StageEntry(
+        "validation",
+        "validate",
+        "glyphflow.validation.config:ValidationConfig",
+        "glyphflow.validation.stage:run",
+        "Accept or reject every font with a reason; statistics, drift, report.",
+        inputs=("raw",),
+        output="output",
+    )
+)
