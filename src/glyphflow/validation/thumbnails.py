@@ -25,6 +25,15 @@ _MISSING = (250, 222, 222)  # pale red: the font does not draw this character
 _NOTDEF = (250, 236, 206)  # pale orange: drawn, but as the .notdef box
 _CLIPPED = (250, 246, 200)  # pale yellow: drawn, but its ink leaves the image
 _PAPER = 255
+# Cell colour per render reason; reasons not listed ("duplicate") stay white.
+_TINTS = {
+    "not_in_cmap": _MISSING,
+    "empty": _MISSING,
+    "no_outline": _MISSING,
+    "unreadable": _MISSING,
+    "notdef": _NOTDEF,
+    "clipped": _CLIPPED,
+}
 
 
 def font_sheet(
@@ -36,27 +45,25 @@ def font_sheet(
     """A PNG of ``images`` ((C, H, W) uint8 ink) in a grid of ``cell``-pixel cells."""
     from PIL import Image
 
-    count = len(images)
+    count, size = len(images), images.shape[1]
     columns = max(1, min(columns, count))
     rows = max(1, -(-count // columns))
-    sheet = np.full((rows * cell, columns * cell, 3), _PAPER, dtype=np.uint8)
+    # Lay the glyphs out at full size, shrink the whole sheet once, then tint the cells
+    # of characters that have no image.
+    full = np.zeros((rows * size, columns * size), dtype=np.uint8)
     for i in range(count):
-        top, left = (i // columns) * cell, (i % columns) * cell
-        reason = reasons[i]
-        if reason is None:
-            glyph = Image.fromarray(images[i]).resize((cell, cell), Image.Resampling.BOX)
-            ink = np.asarray(glyph, dtype=np.uint8)
-            sheet[top : top + cell, left : left + cell] = (_PAPER - ink)[:, :, None]
-        elif reason == "notdef":
-            sheet[top : top + cell, left : left + cell] = _NOTDEF
-        elif reason == "clipped":
-            sheet[top : top + cell, left : left + cell] = _CLIPPED
-        elif reason == "duplicate":
-            continue  # drawn, its image dropped as a copy: leave the cell white
-        else:
-            sheet[top : top + cell, left : left + cell] = _MISSING
+        top, left = (i // columns) * size, (i % columns) * size
+        full[top : top + size, left : left + size] = images[i]
+    small = Image.fromarray(full).resize((columns * cell, rows * cell), Image.Resampling.BOX)
+    ink = np.asarray(small, dtype=np.uint8)
+    sheet = np.repeat((_PAPER - ink)[:, :, None], 3, axis=2)
+    for i in range(count):
+        tint = _TINTS.get(str(reasons[i])) if reasons[i] is not None else None
+        if tint is not None:
+            top, left = (i // columns) * cell, (i % columns) * cell
+            sheet[top : top + cell, left : left + cell] = tint
     out = io.BytesIO()
-    Image.fromarray(sheet, "RGB").save(out, format="PNG", optimize=True)
+    Image.fromarray(sheet, "RGB").save(out, format="PNG", compress_level=6)
     return out.getvalue()
 
 
