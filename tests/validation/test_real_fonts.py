@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.validation.conftest import Validated, validate
 from tests.support.raw_store import make_raw_store
+from tests.validation.conftest import Validated, validate
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 # PostScript Type 1 (PFA, Debian's .t1) and OpenType versions of the URW symbol fonts.
@@ -26,14 +26,7 @@ def _need(path: Path, package: str) -> bytes:
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory: pytest.TempPathFactory) -> Validated:
-    fonts = []
-    for path, package in (
-        (DEJAVU, "fonts-dejavu-core"),
-        (SYMBOL_T1, "fonts-urw-base35"),
-        (DINGBATS_OTF, "fonts-urw-base35"),
-    ):
-        if path.exists():
-            fonts.append((path.name, path.read_bytes()))
+    fonts = [(p.name, p.read_bytes()) for p in (DEJAVU, SYMBOL_T1, DINGBATS_OTF) if p.exists()]
     if not fonts:
         pytest.skip("none of the real test fonts is installed")
     root = tmp_path_factory.mktemp("real")

@@ -353,9 +353,8 @@ def _statistics(s: dict[str, Any], max_families: int) -> str:
         "</div>",
         _group_table(f"Families (top {max_families})", s["by_family"], max_families),
         f"<h3>Coverage of the charset per font</h3><p class='meta'>How many of the "
-        f"{coverage['fonts']} readable fonts cover a given fraction of the charset "
-        f". Mean coverage "
-        f"{(coverage['mean'] or 0):.0%}.</p>",
+        f"{coverage['fonts']} readable fonts cover a given fraction of the charset. "
+        f"Mean coverage {(coverage['mean'] or 0):.0%}.</p>",
         column_chart(
             bins,
             [float(c) for c in hist["counts"]],
