@@ -197,55 +197,50 @@ def instantiate(data: bytes, face: int, coordinates: dict[str, float]) -> bytes:
 
 
 def _type1_facts(facts: FontFacts, data: bytes) -> bytes | None:
-    """Glyph names, encoding and metrics of a Type 1 font from fontTools' t1Lib."""
-    from fontTools import t1Lib
+    """Encoding, glyph names and metrics of a Type 1 font from its clear-text part.
+
+    fontTools' PostScript interpreter reads the public font dictionary (FontMatrix,
+    Encoding, FontInfo); the encrypted part (the outlines) is left to FreeType, which
+    opens the whole font next. Decrypting it in pure Python as well would cost seconds
+    per font and tell nothing FreeType does not.
+    """
     from fontTools.encodings.StandardEncoding import StandardEncoding
+    from fontTools.misc import psLib
 
     facts.outline_format = "Type 1"
     facts.encoding = "type1"
     try:
-        font = t1Lib.T1Font.__new__(t1Lib.T1Font)
-        font.data = _type1_data(data)
-        font.encoding = "ascii"
-        font.parse()
-        info = font.font
-        matrix = info.get("FontMatrix") or [0.001]
+        clear = _type1_cleartext(data)
+        # The clear text ends with the font dictionary on the stack ("currentdict end");
+        # define it so the interpreter hands it back.
+        info = psLib.suckfont(clear + b"\ndup /FontName get exch definefont pop\n")
+        if "FontMatrix" not in info:
+            raise ValueError("no FontMatrix in the clear-text font dictionary")
+        matrix = info["FontMatrix"]
         facts.units_per_em = round(1 / matrix[0]) if matrix[0] else None
-        facts.num_glyphs = len(info["CharStrings"])
         encoding = info.get("Encoding")
         if isinstance(encoding, str) or encoding is None:
             encoding = StandardEncoding
-        facts.letter_names = _names(
+        names = _names(
             facts.charset,
             lambda code: encoding[code] if code < len(encoding) and encoding[code] else None,
         )
-        facts.letter_names = {c: n for c, n in facts.letter_names.items() if n != ".notdef"}
-    except Exception as err:  # t1Lib raises many kinds for damaged fonts
+        facts.letter_names = {c: n for c, n in names.items() if n != ".notdef"}
+    except Exception as err:  # the interpreter raises many kinds for damaged fonts
         facts.parse_errors["fontTools"] = (
-            f"cannot parse the Type 1 font: {type(err).__name__}: {err}"
+            f"cannot read the Type 1 font dictionary: {type(err).__name__}: {err}"
         )
         return None
     return data
 
 
-def _type1_data(data: bytes) -> bytes:
-    """What t1Lib's readers make of a file: PFB segments joined, PFA hex decoded."""
-    from fontTools import t1Lib
-
+def _type1_cleartext(data: bytes) -> bytes:
+    """The clear-text part of a PFB (first segment) or PFA (up to ``currentfile eexec``)."""
     if data[:2] == b"\x80\x01":
-        chunks, position = [], 0
-        while data[position] == 0x80 and data[position + 1] in (1, 2):
-            length = int.from_bytes(data[position + 2 : position + 6], "little")
-            chunks.append(data[position + 6 : position + 6 + length])
-            position += 6 + length
-        return b"".join(chunks)
-    parts = []
-    for encrypted, chunk in t1Lib.findEncryptedChunks(data):
-        if encrypted and t1Lib.isHex(chunk[:4]):
-            parts.append(t1Lib.deHexString(chunk))
-        else:
-            parts.append(chunk)
-    return b"".join(parts)
+        length = int.from_bytes(data[2:6], "little")
+        data = data[6 : 6 + length]
+    end = data.find(b"currentfile eexec")
+    return data if end < 0 else data[:end]
 
 
 # ---------------------------------------------------------------------------- FreeType
@@ -265,6 +260,8 @@ def _freetype_facts(facts: FontFacts, data: bytes, fmt: str, face: int) -> None:
     except freetype.FT_Exception as err:
         facts.parse_errors["FreeType"] = f"cannot open the font: {err}"
         return
+    if facts.num_glyphs is None:
+        facts.num_glyphs = int(ft.num_glyphs)
     if not ft.is_scalable:
         facts.has_outlines = False
         return

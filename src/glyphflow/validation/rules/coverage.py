@@ -35,6 +35,9 @@ def describe_missing(facts: FontFacts, limit: int = 40) -> str:
             groups[_REASON_WORDS.get(str(reason), str(reason))].append(char)
     parts = []
     for words, chars in groups.items():
+        if len(chars) == len(facts.charset):
+            parts.append(f"all of them, {words}")
+            continue
         shown = " ".join(chars[:limit]) + (" ..." if len(chars) > limit else "")
         parts.append(f"{words}: {shown}")
     return "; ".join(parts)
