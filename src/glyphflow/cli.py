@@ -173,6 +173,23 @@ def validate(config: ConfigOption, set_: SetOption = None) -> None:
     run_stage("validation", str(config), set_ or [])
 
 
+@app.command("preprocess")
+def preprocess(
+    config: ConfigOption,
+    set_: SetOption = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Keep watching the input index and render new fonts as they arrive "
+            "(stop with Ctrl-C or SIGTERM).",
+        ),
+    ] = False,
+) -> None:
+    """Render fonts into glyph datasets split by font."""
+    run_stage("preprocessing", str(config), set_ or [], follow=follow)
+
+
 # ---------------------------------------------------------------------------- entry point
 
 

@@ -84,3 +84,14 @@ _add(
         output="output",
     )
 )
+_add(
+    StageEntry(
+        "preprocessing",
+        "preprocess",
+        "glyphflow.preprocessing.config:PreprocessingConfig",
+        "glyphflow.preprocessing.stage:run",
+        "Render fonts into glyph datasets split by font.",
+        inputs=("fonts",),
+        output="output",
+    )
+)
