@@ -78,9 +78,15 @@ class Refusal:
 
 
 class _LimitExceededError(Exception):
+    """A member broke a limit: refuse it, go on with the next."""
+
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+class _StreamLimitError(_LimitExceededError):
+    """The decompressed stream broke a limit: stop reading the archive."""
 
 
 def archive_kind(head: bytes, name: str = "") -> ArchiveKind | None:
@@ -269,14 +275,14 @@ class _BoundedReader:
         data: bytes = self._stream.read(size)
         self.total += len(data)
         if self.total > self._limits.max_total_bytes:
-            raise _LimitExceededError(
+            raise _StreamLimitError(
                 "archive_too_large",
                 f"more than {self._limits.max_total_bytes} bytes uncompressed "
                 "(limits.max_archive_bytes)",
             )
         consumed = max(self._raw.tell(), 1)
         if self.total > _RATIO_FLOOR and self.total > self._limits.max_ratio * consumed:
-            raise _LimitExceededError(
+            raise _StreamLimitError(
                 "compression_ratio",
                 f"{self.total} bytes out of {consumed} compressed: ratio over "
                 f"{self._limits.max_ratio:g} (limits.max_compression_ratio); a zip bomb?",
@@ -338,6 +344,8 @@ def _tar_members(
                     continue
                 try:
                     data = _read_bounded(stream, info.size, name)
+                except _StreamLimitError:
+                    raise
                 except _LimitExceededError as err:
                     yield Refusal(name, err.reason, str(err))
                     continue

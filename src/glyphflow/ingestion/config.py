@@ -44,16 +44,35 @@ def _check_kwargs(spec: ComponentSpec) -> ComponentSpec:
         problems = []
         for error in err.errors(include_url=False):
             where = ".".join(str(p) for p in error["loc"])
-            message = str(error["msg"]).removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                valid = ", ".join(sorted(options_model.model_fields))
-                message = f"unknown option; valid: {valid}"
-            elif "input" in error and not isinstance(error["input"], (dict, list)):
-                message += f" (got {error['input']!r})"
-            problems.append(f"kwargs.{where}: {message}")
+            problems.append(f"kwargs.{where}: {_message(error, options_model)}")
         raise ValueError(f"source {spec.class_!r}: " + "; ".join(problems)) from None
     spec.kwargs = options.model_dump(mode="json")
     return spec
+
+
+_COMPARISONS = {
+    "greater_than": ">",
+    "greater_than_equal": ">=",
+    "less_than": "<",
+    "less_than_equal": "<=",
+}
+
+
+def _message(error: Any, model: type[SourceOptions]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown option; valid: {', '.join(sorted(model.model_fields))}"
+    if kind == "missing":
+        return "required, missing"
+    if kind in _COMPARISONS:
+        limit = next(iter((error.get("ctx") or {}).values()), "?")
+        message = f"must be {_COMPARISONS[kind]} {limit}"
+    else:
+        message = str(error["msg"]).removeprefix("Value error, ")
+        message = message.replace("Input should be", "must be")
+    if "(got " not in message and not isinstance(error.get("input"), (dict, list)):
+        message += f" (got {error.get('input')!r})"
+    return message
 
 
 if TYPE_CHECKING:

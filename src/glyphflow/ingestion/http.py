@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from glyphflow.ingestion.config import HttpConfig
 
-__all__ = ["Download", "DownloadError", "HttpClient", "Page"]
+__all__ = ["Download", "DownloadError", "HttpClient", "Page", "same_content", "validator_of"]
 
 _log = logging.getLogger(__name__)
 _RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -48,9 +48,10 @@ T = TypeVar("T")
 class DownloadError(Exception):
     """A request that did not give usable bytes; ``reason`` is a failure code."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, gone: bool = False) -> None:
         super().__init__(message)
         self.reason = reason
+        self.gone = gone  # the server says it does not exist (404, 410)
 
 
 @dataclass(frozen=True)
@@ -122,16 +123,10 @@ class HttpClient:
     """A thread-safe client for one ingestion run (see the module docstring)."""
 
     def __init__(self, config: HttpConfig, temp_dir: str) -> None:
-        import httpx
-
         self.config = config
         self.temp_dir = temp_dir
-        self._client = httpx.Client(
-            headers={"User-Agent": config.user_agent},
-            timeout=httpx.Timeout(config.timeout_s),
-            follow_redirects=True,
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
-        )
+        self._httpx: httpx.Client | None = None
+        self._client_lock = threading.Lock()
         self._limiter = _RateLimiter(1.0 / config.rate_per_host)
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
         self._robots_lock = threading.Lock()
@@ -139,8 +134,26 @@ class HttpClient:
         self.requests = 0
         self.bytes_downloaded = 0
 
+    @property
+    def _client(self) -> httpx.Client:
+        """The httpx client, made on first use (a run without HTTP never pays for TLS setup)."""
+        with self._client_lock:
+            if self._httpx is None:
+                import httpx
+
+                self._httpx = httpx.Client(
+                    headers={"User-Agent": self.config.user_agent},
+                    timeout=httpx.Timeout(self.config.timeout_s),
+                    follow_redirects=True,
+                    limits=httpx.Limits(max_connections=32, max_keepalive_connections=8),
+                )
+            return self._httpx
+
     def close(self) -> None:
-        self._client.close()
+        with self._client_lock:
+            if self._httpx is not None:
+                self._httpx.close()
+                self._httpx = None
 
     def __enter__(self) -> HttpClient:
         return self
@@ -270,7 +283,7 @@ class HttpClient:
         headers: dict[str, str] = {}
         if known and known.get("etag"):
             headers["If-None-Match"] = str(known["etag"])
-        if known and known.get("last_modified"):
+        elif known and known.get("last_modified"):
             headers["If-Modified-Since"] = str(known["last_modified"])
         result = self._retrying(url, lambda: self._download_attempt(url, max_bytes, headers, known))
         try:
@@ -363,5 +376,7 @@ def _content_length(response: httpx.Response) -> int | None:
 def _status_failure(response: httpx.Response, url: str) -> DownloadError:
     phrase = response.reason_phrase or ""
     return DownloadError(
-        "http_error", f"HTTP {response.status_code} {phrase} for {url}".replace("  ", " ")
+        "http_error",
+        f"HTTP {response.status_code} {phrase} for {url}".replace("  ", " "),
+        gone=response.status_code in (404, 410),
     )

@@ -59,6 +59,10 @@ __all__ = ["Outcome", "Processor", "settings_hash"]
 _log = logging.getLogger(__name__)
 _CHUNK = 1 << 20
 _HEAD_BYTES = max(SNIFF_BYTES, 4096)
+#: Failures that leave an item's last good rows in place (see ``Processor.process``).
+_KEEP_ON = frozenset(
+    {"timeout", "download_failed", "truncated_download", "http_error", "read_error"}
+)
 #: Bump when the rows an item produces change for the same bytes and limits.
 _ROWS_VERSION = 1
 
@@ -140,9 +144,12 @@ class Processor:
                 return self._http_item(item, known)
             return self._file_item(item, known)
         except (_ItemError, DownloadError) as err:
-            return Outcome(
-                item, failures=[Failure(item.source, item.url, None, err.reason, str(err))]
-            )
+            failure = Failure(item.source, item.url, None, err.reason, str(err))
+            # An item that cannot be revalidated now (a timeout, a server error) keeps
+            # its last rows: a network blip must not drop fonts from the index. An item
+            # that is gone (deleted file, HTTP 404/410) does not.
+            keep = known is not None and err.reason in _KEEP_ON and not getattr(err, "gone", False)
+            return Outcome(item, known if keep else None, [failure], reused=keep, changed=False)
         except Exception as err:  # a bug or an input no check foresaw: report, go on
             _log.warning("unexpected error on %s: %s: %s", item.url, type(err).__name__, err)
             _log.debug("traceback", exc_info=True)
@@ -169,7 +176,8 @@ class Processor:
             return Outcome(item, known, reused=True, changed=False)
         with self._local_copy(item) as (path, copied):
             sha = _sha256_file(path)
-            if known is not None and known.sha256 == sha:
+            # Same bytes as last time: reuse (unless metrics files beside it may differ).
+            if known is not None and known.sha256 == sha and not item.companions:
                 return Outcome(item, replace(known, validator=validator), reused=True)
             entry = self._ingest(item, path, validator, sha)
             return Outcome(item, entry, downloaded=copied)

@@ -22,8 +22,9 @@ import os
 import posixpath
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from typing import Any
 
 import pyarrow as pa
@@ -58,6 +59,24 @@ _TMP_DIR = ".tmp"
 
 def run(config: IngestionConfig) -> Manifest:
     """Gather the fonts of ``config.sources`` into the raw store at ``config.output``."""
+    with _quiet_fonttools():
+        return _run(config)
+
+
+@contextmanager
+def _quiet_fonttools() -> Iterator[None]:
+    """fontTools logs each flaw of a malformed font (65,535 lines for one bad name table);
+    the failure rows say what matters, so its chatter is muted for the run."""
+    logger = logging.getLogger("fontTools")
+    saved = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved)
+
+
+def _run(config: IngestionConfig) -> Manifest:
     output = StageOutput(config.output, "ingestion", config).begin()
     store = RawStore(config.output).open()
     ledger = Ledger(config.output, config.checkpoint_items, config.checkpoint_seconds)
@@ -66,7 +85,7 @@ def run(config: IngestionConfig) -> Manifest:
     try:
         with HttpClient(config.http, temp_dir) as http:
             sources = _build_sources(config, SourceContext(http=http))
-            items, listing_failures = _list_items(sources)
+            items, listing_failures = _list_items(sources, config.output)
             processor = Processor(config.limits, store, http, temp_dir, cache)
             outcomes = _process(items, processor, ledger, config.workers)
             requests = http.requests
@@ -129,14 +148,20 @@ def _build_sources(config: IngestionConfig, context: SourceContext) -> list[Sour
     return sources
 
 
-def _list_items(sources: Iterable[Source]) -> tuple[list[Item], list[Failure]]:
+def _list_items(sources: Iterable[Source], output: str) -> tuple[list[Item], list[Failure]]:
+    """Every item of every source, first listing of a URL wins; the raw store is skipped
+    (an output folder inside a source folder must not ingest itself)."""
+    inside_output = _inside(output)
     items: dict[str, Item] = {}
     failures: list[Failure] = []
     for source in sources:
         count = 0
         for found in source.items():
             if isinstance(found, Failure):
+                _log.warning("source %s: %s", source.name, found.message)
                 failures.append(found)
+            elif inside_output(found.url):
+                continue
             elif found.url in items:
                 _log.debug("%s: %s is listed by an earlier source already", source.name, found.url)
             else:
@@ -144,6 +169,17 @@ def _list_items(sources: Iterable[Source]) -> tuple[list[Item], list[Failure]]:
                 count += 1
         _log.info("source %s: %d items", source.name, count)
     return list(items.values()), failures
+
+
+def _inside(output: str) -> Callable[[str], bool]:
+    """A test for "this URL is inside the output folder"."""
+    if storage.is_local(output):
+        root = os.path.realpath(storage.strip_protocol(output)) + os.sep
+        return lambda url: (
+            storage.is_local(url) and os.path.realpath(storage.strip_protocol(url)).startswith(root)
+        )
+    prefix = output.rstrip("/") + "/"
+    return lambda url: url.startswith(prefix)
 
 
 def _process(
