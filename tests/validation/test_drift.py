@@ -116,3 +116,11 @@ def test_tolerance_patterns_first_match_wins() -> None:
     result = compare({"format.otf": 0.3}, {"format.ttf": 1.0}, {"format.*": 0.2})
     assert [d["figure"] for d in result["drifted"]] == ["format.otf", "format.ttf"]
     assert result["drifted"][0]["reference"] is None  # absent then, counted as 0
+
+
+def test_an_empty_raw_store_fails_for_too_few_fonts(corpus_maker, tmp_path) -> None:
+    out = tmp_path / "empty"
+    with pytest.raises(StageFailedError, match="0 fonts accepted, fewer than min_accepted 1"):
+        validate(corpus_maker([]), str(out))
+    assert _stats(str(out))["counts"] == {"fonts": 0, "accepted": 0, "rejected": 0}
+    assert "This run FAILED" in (out / "report.html").read_text()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -70,9 +71,15 @@ def inspect_font(row: dict[str, Any], data: bytes, job: InspectJob) -> FontFacts
     """The facts of face ``row["face_index"]`` (or instance ``row["instance"]``) of ``data``."""
     started = time.perf_counter()
     facts = FontFacts(id=str(row["id"]), row=row, charset=job.render.chars, file_bytes=len(data))
+    # fontTools logs every flaw of a malformed font (thousands of lines for one bad
+    # table); the facts say what matters, so it is muted while a font is inspected.
+    fonttools_log = logging.getLogger("fontTools")
+    saved = fonttools_log.level
+    fonttools_log.setLevel(logging.CRITICAL)
     try:
         _inspect(facts, data, int(row.get("face_index") or 0), row.get("instance"), job)
     finally:
+        fonttools_log.setLevel(saved)
         facts.seconds = time.perf_counter() - started
     return facts
 
