@@ -94,6 +94,7 @@ svg.chart { width: 100%; height: auto; display: block; margin: 6px 0 12px; }
 .two { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }
 @media (max-width: 800px) { .two { grid-template-columns: 1fr; } }
 .more { color: var(--soft); font-size: 13px; margin-top: 6px; }
+p.advice { font-size: 14px; margin: 0 0 10px; }
 """
 
 
@@ -216,6 +217,12 @@ def _rules_table(inputs: ReportInputs) -> str:
     )
 
 
+def _advice(rule: Rule) -> str:
+    if not rule.advice:
+        return ""
+    return f'<p class="advice"><b>What you can do:</b> {escape(rule.advice)}</p>'
+
+
 def _settings(rule: Rule) -> str:
     params = rule.describe_params()
     if not params:
@@ -274,7 +281,7 @@ def _rejected(inputs: ReportInputs) -> str:
         html.append(
             f'<h3 id="rule-{escape(rule.name)}">{escape(rule.name)}: {escape(rule.title)} '
             f"&mdash; {len(fonts)} font{'s' if len(fonts) != 1 else ''}</h3>"
-            f'<p class="meta">{escape(rule.explanation)}</p><div class="fonts">'
+            f'<p class="meta">{escape(rule.explanation)}</p>{_advice(rule)}<div class="fonts">'
         )
         for f, message in fonts[: inputs.max_per_rule]:
             also = [r for r in inputs.verdicts.failed_rules(f.id) if r != rule.name]

@@ -67,6 +67,8 @@ class Rule:
     title: ClassVar[str] = ""
     #: What the rule checks and why a font that fails it is unfit, for the report.
     explanation: ClassVar[str] = ""
+    #: What a user can do about fonts this rule rejects (settings to change), for the report.
+    advice: ClassVar[str] = ""
     #: Rules a font must pass before this one judges it.
     requires: ClassVar[tuple[str, ...]] = ()
     #: Position in the report and in evaluation (lower first); plugins default after

@@ -50,6 +50,10 @@ class CoverageRule(FontRule):
         "Each character of the charset is in the cmap, does not map to .notdef and has a "
         "non-empty outline; the covered fraction must reach min_coverage."
     )
+    advice: ClassVar[str] = (
+        "Fonts for other scripts land here. To keep partial fonts, lower "
+        "validation.min_coverage or narrow validation.charset."
+    )
     requires: ClassVar[tuple[str, ...]] = ("parses", "outlines")
     order: ClassVar[int] = 40
 

@@ -46,6 +46,10 @@ class DuplicatesRule(CorpusRule):
         "version. Of a group of twins one is kept: one that passes every other rule, "
         "then by format preference, then the most glyphs, then the smallest id."
     )
+    advice: ClassVar[str] = (
+        "Nothing is lost: the kept twin is among the accepted fonts. Change prefer_formats "
+        "to keep another format."
+    )
     requires: ClassVar[tuple[str, ...]] = ("parses",)
     Params: ClassVar[type[RuleParams]] = DuplicatesParams
 

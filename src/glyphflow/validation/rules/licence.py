@@ -34,6 +34,10 @@ class LicenceRule(FontRule):
         "The licence id ingestion found in the font (license_id) is one of the allowed "
         "ones. Off unless enabled."
     )
+    advice: ClassVar[str] = (
+        "Add licence ids to validation.rules.licence.allow, or fix the licence text "
+        "upstream; ingestion guesses the id from the name table."
+    )
     order: ClassVar[int] = 60
     Params: ClassVar[type[RuleParams]] = LicenceParams
 

@@ -25,6 +25,10 @@ class OutlinesRule(FontRule):
         "or colour bitmaps (EBDT, CBDT, sbix), and at least one glyph besides .notdef has "
         "a contour."
     )
+    advice: ClassVar[str] = (
+        "Bitmap and colour-emoji fonts cannot be learned from as outlines; remove them from "
+        "the sources to silence this."
+    )
     requires: ClassVar[tuple[str, ...]] = ("parses",)
     order: ClassVar[int] = 20
 

@@ -25,6 +25,10 @@ class ParsesRule(FontRule):
         "(the renderer training uses). A font either refuses is damaged or not a font; "
         "the other rules are not run on it."
     )
+    advice: ClassVar[str] = (
+        "Nothing to tune: re-download or drop the file; the message names the parser and "
+        "what it refused."
+    )
     order: ClassVar[int] = 10
 
     def check(self, facts: FontFacts) -> str | None:

@@ -49,6 +49,9 @@ class SanityRule(FontRule):
         "Units per em, number of glyphs and file size lie within the configured bounds; "
         "values outside them mark broken or degenerate fonts."
     )
+    advice: ClassVar[str] = (
+        "Widen the bounds in validation.rules.sanity if these fonts are fine for you."
+    )
     order: ClassVar[int] = 30
     Params: ClassVar[type[RuleParams]] = SanityParams
 

@@ -84,6 +84,11 @@ class SymbolRule(FontRule):
         "one), the glyphs at letters are not named after other characters, and the "
         "rendered letters are not mostly copies of each other or of the .notdef box."
     )
+    advice: ClassVar[str] = (
+        "If a text font is caught, look at its thumbnail: raise max_misnamed_fraction or "
+        "max_identical_fraction, lower near_identical, or switch a sign off in "
+        "validation.rules.symbol."
+    )
     requires: ClassVar[tuple[str, ...]] = ("parses", "outlines")
     order: ClassVar[int] = 50
     Params: ClassVar[type[RuleParams]] = SymbolParams
