@@ -354,6 +354,12 @@ def sweep_command(
         raise typer.Exit(EXIT_FAILED)
 
 
+@app.command("validate")
+def validate(config: ConfigOption, set_: SetOption = None) -> None:
+    """Accept or reject every font of a raw store; write statistics and report.html."""
+    run_stage("validation", config, set_ or [])
+
+
 @app.command("preprocess")
 def preprocess(
     config: ConfigOption,

@@ -21,10 +21,13 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 __all__ = [
+    "ACCEPTED_FONT_SCHEMA",
     "CHARSET_KEY",
     "FAILURE_SCHEMA",
     "FONT_INDEX_SCHEMA",
     "IMAGE_SHAPE_KEY",
+    "INSTANCE_TYPE",
+    "REJECTION_SCHEMA",
     "charset_of",
     "font_schema",
     "glyph_schema",
@@ -71,6 +74,30 @@ FONT_INDEX_SCHEMA = pa.schema(
         ("license_url", pa.string()),
         ("license_id", pa.string()),
         ("version", pa.string()),
+    ]
+)
+
+#: Axis coordinates of a named instance of a variable font, e.g. [{tag: wght, value: 700}].
+INSTANCE_TYPE = pa.list_(pa.struct([("tag", pa.string()), ("value", pa.float32())]))
+
+#: One row per font accepted by validation: the raw index row (``stored_path`` still
+#: relative to the raw store named in the manifest's ``input_urls["raw"]``), plus
+#: ``instance``: null for a whole font, or the coordinates of the named instance of a
+#: variable font this row stands for (when validation expands instances; a reader must
+#: instantiate the font at these coordinates before rendering it).
+ACCEPTED_FONT_SCHEMA = FONT_INDEX_SCHEMA.append(pa.field("instance", INSTANCE_TYPE))
+
+#: One row per (font, failed rule) from validation: every rule a font failed, not only
+#: the first. Family, file and source are repeated so the table reads on its own.
+REJECTION_SCHEMA = pa.schema(
+    [
+        ("font_id", pa.string()),
+        ("rule", pa.string()),  # registered name of the validation rule
+        ("message", pa.string()),  # what was wrong, for a person
+        ("family", pa.string()),
+        ("full_name", pa.string()),
+        ("stored_path", pa.string()),  # relative to the raw store
+        ("source_url", pa.string()),
     ]
 )
 

@@ -89,6 +89,17 @@ _add(
 )
 _add(
     StageEntry(
+        "validation",
+        "validate",
+        "glyphflow.validation.config:ValidationConfig",
+        "glyphflow.validation.stage:run",
+        "Accept or reject every font with a reason; statistics, drift, report.",
+        inputs=("raw",),
+        output="output",
+    )
+)
+_add(
+    StageEntry(
         "preprocessing",
         "preprocess",
         "glyphflow.preprocessing.config:PreprocessingConfig",
