@@ -38,7 +38,7 @@ test-fast: setup
 	$(VENV)/bin/pytest -q -m "not slow"
 
 bench: setup
-	PATH=$(abspath $(VENV))/bin:$$PATH $(PY) bench/cli_startup.py
+	$(PY) bench/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
