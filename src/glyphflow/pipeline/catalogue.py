@@ -73,3 +73,14 @@ def run_function(entry: StageEntry) -> Any:
 # Built-in stages. Each stage issue adds its line here:
 #   _add(StageEntry("ingestion", "ingest", "glyphflow.ingestion.config:IngestionConfig",
 #                   "glyphflow.ingestion.stage:run", "Gather font files into the raw store."))
+_add(
+    StageEntry(
+        "training",
+        "train",
+        "glyphflow.training.config:TrainingConfig",
+        "glyphflow.training.stage:run",
+        "Train a classifier or a style model, tracked in MLflow.",
+        inputs=("glyphs",),
+        output="output",
+    )
+)
