@@ -80,7 +80,7 @@ def test_torchrun_two_processes_train_and_log_once(
     manifest = read_manifest(output)
     assert manifest is not None
     # 8 training fonts in 4 parts: each rank reads its 2 parts (4 fonts), 2 per batch
-    assert manifest.counts["steps"] == 4 and manifest.counts["train_items"] == 4
+    assert manifest.counts["steps"] == 4 and manifest.counts["train_items"] == 8
     assert load(output).charset == "ABCD"
     client = mlflow.MlflowClient(tracking_uri=mlflow_tracking_uri)
     found = client.get_experiment_by_name(experiment)
