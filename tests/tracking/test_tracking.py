@@ -26,6 +26,7 @@ from glyphflow.tracking.registry import (  # noqa: E402
     get_alias_version,
     load_model,
     log_metrics_to_run,
+    resolve_model,
     set_alias,
 )
 from glyphflow.tracking.runs import flatten_params  # noqa: E402
@@ -150,6 +151,18 @@ def test_run_has_params_metrics_images_and_model(style_run: Trained) -> None:
         )
     ).read_text()
     assert "torch==2." in requirements and "+cpu" not in requirements
+    import yaml
+
+    mlmodel = yaml.safe_load(
+        Path(
+            mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path="model/MLmodel", tracking_uri=style_run.uri
+            )
+        ).read_text()
+    )
+    described = mlmodel["metadata"]["glyphflow"]
+    assert described["render"] == style_run.glyphs.render and described["charset"] == "ABCDE"
+    assert described["model_class"] == "font_style" and described["latent_dim"] == 6
 
 
 def test_registered_version_loads_as_pyfunc_and_predicts(
@@ -198,6 +211,9 @@ def test_aliases_and_loading_by_any_uri(style_run: Trained, keep_sys_path: None)
         loaded = load_model(source, tracking_uri=uri)
         assert loaded.render["glyph_size"] == 16
         assert all(torch.equal(reference[k], v) for k, v in loaded.state_dict().items())
+    found = resolve_model(f"models:/{style_run.name}@champion", uri)
+    assert (found.name, found.version, found.run_id) == (style_run.name, version, run_id)
+    assert resolve_model(f"models:/{style_run.name}/{version}", uri).run_id == run_id
     log_metrics_to_run(run_id, {"eval_l1": 0.125}, tracking_uri=uri)  # type: ignore[arg-type]
     assert MlflowClient(tracking_uri=uri).get_run(run_id).data.metrics["eval_l1"] == 0.125  # type: ignore[arg-type]
 

@@ -22,7 +22,7 @@ import contextlib
 import importlib.metadata
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +174,7 @@ with _without_type_hint_advice():
             )
 
 
-def save_pyfunc(bundle_path: str, path: str) -> None:
+def save_pyfunc(bundle_path: str, path: str, metadata: Mapping[str, Any] | None = None) -> None:
     """Write the pyfunc model for the bundle file ``bundle_path`` into folder ``path``."""
     import glyphflow
 
@@ -191,4 +191,5 @@ def save_pyfunc(bundle_path: str, path: str) -> None:
                 artifacts={"bundle": bundle_path},
                 code_paths=[str(code)],
                 pip_requirements=pip_requirements(),
+                metadata={"glyphflow": dict(metadata or {})},
             )

@@ -33,6 +33,7 @@ __all__ = [
     "load_model",
     "log_metrics_to_run",
     "log_model",
+    "resolve_model",
     "set_alias",
 ]
 
@@ -44,20 +45,30 @@ MODEL_ARTIFACT = "model"
 
 @dataclass(frozen=True)
 class RegisteredModel:
-    """Where a logged model is: its run URI, and its registry name and version if any."""
+    """Where a logged model is: its URI, registry name and version (if any), and its run."""
 
     model_uri: str
     name: str | None = None
     version: str | None = None
+    run_id: str | None = None
 
 
-def log_model(run: TrackingRun, bundle_path: str, registered_name: str | None) -> RegisteredModel:
-    """Log the bundle at local ``bundle_path`` as a pyfunc model; register it if named."""
+def log_model(
+    run: TrackingRun,
+    bundle_path: str,
+    registered_name: str | None,
+    metadata: Mapping[str, Any] | None = None,
+) -> RegisteredModel:
+    """Log the bundle at local ``bundle_path`` as a pyfunc model; register it if named.
+
+    ``metadata`` goes into the MLmodel file (glyphflow puts the model class, charset,
+    image shape and render settings there, readable without loading the model).
+    """
     from glyphflow.tracking.pyfunc import save_pyfunc
 
     with tempfile.TemporaryDirectory(prefix="glyphflow-model-") as tmp:
         folder = str(Path(tmp) / MODEL_ARTIFACT)
-        save_pyfunc(bundle_path, folder)
+        save_pyfunc(bundle_path, folder, metadata)
         run.client.log_artifacts(run.run_id, folder, MODEL_ARTIFACT)
     model_uri = f"runs:/{run.run_id}/{MODEL_ARTIFACT}"
     if not registered_name:
@@ -70,7 +81,28 @@ def log_model(run: TrackingRun, bundle_path: str, registered_name: str | None) -
             client.create_registered_model(registered_name)
     source = f"{run.artifact_uri.rstrip('/')}/{MODEL_ARTIFACT}"
     version = client.create_model_version(registered_name, source=source, run_id=run.run_id)
-    return RegisteredModel(model_uri, registered_name, str(version.version))
+    return RegisteredModel(model_uri, registered_name, str(version.version), run.run_id)
+
+
+def resolve_model(uri: str, tracking_uri: str | None = None) -> RegisteredModel:
+    """Name, version and run of a ``models:/`` or ``runs:/`` URI (to log metrics to its run)."""
+    client = MlflowClient(tracking_uri=tracking_uri)
+    try:
+        if uri.startswith("runs:/"):
+            run_id = uri[len("runs:/") :].split("/", 1)[0]
+            return RegisteredModel(uri, run_id=run_id)
+        if uri.startswith("models:/"):
+            reference = uri[len("models:/") :].strip("/")
+            if "@" in reference:
+                name, alias = reference.split("@", 1)
+                found = client.get_model_version_by_alias(name, alias)
+            else:
+                name, version = reference.rsplit("/", 1)
+                found = client.get_model_version(name, version)
+            return RegisteredModel(uri, found.name, str(found.version), found.run_id)
+    except (MlflowException, ValueError) as err:
+        raise UsageError(f"cannot resolve model {uri}: {err}") from None
+    raise UsageError(f"not an MLflow model URI (models:/... or runs:/...): {uri!r}")
 
 
 def log_metrics_to_run(

@@ -373,7 +373,14 @@ def _finish(
             with tempfile.TemporaryDirectory(prefix="glyphflow-bundle-") as tmp:
                 local = str(Path(tmp) / BUNDLE_NAME)
                 storage.copy(bundle_url, local)
-                registered = log_model(tracking, local, config.registered_model_name)
+                metadata = {
+                    "model_class": config.model.class_,
+                    "charset": sel.charset,
+                    "image_shape": list(source.image_shape),
+                    "render": source.render,
+                    "latent_dim": getattr(model, "latent_dim", None),
+                }
+                registered = log_model(tracking, local, config.registered_model_name, metadata)
             out.extra["model_uri"] = registered.model_uri
             out.extra["registered_model_name"] = registered.name
             out.extra["registered_model_version"] = registered.version
