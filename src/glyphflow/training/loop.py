@@ -148,7 +148,7 @@ class Trainer:
         self.bad_validations = 0
         self._saved: tuple[int, int, int] | None = None
         # running sums of this epoch's training metrics (part of the resumable state)
-        self.epoch_sums: dict[str, float] = {}
+        self.epoch_sums: dict[str, torch.Tensor] = {}
         self.epoch_steps = 0
 
     # ------------------------------------------------------------------ set-up
@@ -197,7 +197,7 @@ class Trainer:
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "rng": rng,
             "history": self.history,
-            "epoch_sums": dict(self.epoch_sums),
+            "epoch_sums": {k: v.detach().cpu() for k, v in self.epoch_sums.items()},
             "epoch_steps": self.epoch_steps,
             "early": {
                 "best_value": self.best_value,
@@ -225,7 +225,10 @@ class Trainer:
         self.epoch = int(state["epoch"])
         self.batch_in_epoch = int(state["batch_in_epoch"])
         self.history = list(state.get("history") or [])
-        self.epoch_sums = dict(state.get("epoch_sums") or {})
+        self.epoch_sums = {
+            k: torch.as_tensor(v, dtype=torch.float64).to(self.device)
+            for k, v in (state.get("epoch_sums") or {}).items()
+        }
         self.epoch_steps = int(state.get("epoch_steps") or 0)
         early = state.get("early") or {}
         self.best_value = early.get("best_value")
@@ -367,20 +370,88 @@ class Trainer:
         dist.broadcast(tensor, src=0)
         return bool(tensor.item())
 
+    def _add(self, sums: dict[str, torch.Tensor], metrics: Mapping[str, torch.Tensor]) -> None:
+        """Accumulate step metrics on the device (no host sync per step)."""
+        for key, value in metrics.items():
+            value = value.detach().double()
+            sums[key] = sums[key] + value if key in sums else value
+
+    @staticmethod
+    def _floats(sums: Mapping[str, torch.Tensor]) -> dict[str, float]:
+        return {k: float(v) for k, v in sums.items()}
+
+    def _log_window(
+        self, sums: dict[str, torch.Tensor], steps: int, samples: int, seconds: float, bar: Any
+    ) -> None:
+        averaged = {f"train_{k}": v / steps for k, v in self._floats(sums).items()}
+        if not math.isfinite(averaged.get("train_loss", 0.0)):
+            raise StageFailedError(
+                f"the training loss is not finite at step {self.step}; lower "
+                "optimizer.kwargs.lr or enable grad_clip"
+            )
+        unit = self.objective.unit
+        rate = samples * self.world.size / max(seconds, 1e-9)
+        averaged[f"throughput_{unit}_per_s"] = rate
+        averaged["lr"] = float(self.scheduler.get_last_lr()[0])
+        if self.world.is_main:
+            self.reporter.metrics(averaged, self.step)
+        bar.update(
+            status=f"epoch {self.epoch + 1} loss {averaged.get('train_loss', 0):.4f} "
+            f"{rate:,.0f} {unit}/s"
+        )
+
+    def _end_epoch(self, last_epoch: bool) -> tuple[bool, dict[str, np.ndarray]]:
+        """Validate, decide on early stopping, log images and the epoch's figures."""
+        config = self.config
+        number = self.epoch + 1
+        record: dict[str, float] = {"epoch": float(number), "step": float(self.step)}
+        if self.epoch_steps:
+            sums = self._floats(self.epoch_sums)
+            record.update({f"epoch_train_{k}": v / self.epoch_steps for k, v in sums.items()})
+        stopped_early = False
+        if number % config.validate_every_epochs == 0 or last_epoch:
+            val_metrics = self.validate()
+            record.update(val_metrics)
+            stopped_early = self._broadcast_flag(
+                self._early_stop(val_metrics) if self.world.is_main else False
+            )
+        images: dict[str, np.ndarray] = {}
+        every = config.mlflow.log_images_every_epoch
+        if self.world.is_main and ((every and number % every == 0) or last_epoch or stopped_early):
+            images = self.make_images()
+            for name, image in images.items():
+                self.reporter.image(image, f"images/epoch-{number:04d}-{name}.png")
+        if self.world.is_main:
+            self.reporter.metrics(record, self.step)
+            shown = ", ".join(
+                f"{k}={v:.4g}" for k, v in record.items() if k not in ("epoch", "step")
+            )
+            _log.info("epoch %d: %s", number, shown)
+        self.history.append(record)
+        self.epoch += 1
+        self.batch_in_epoch = 0
+        self.epoch_sums, self.epoch_steps = {}, 0
+        return stopped_early, images
+
+    def _interrupted(self, where: str) -> TrainingInterruptedError:
+        self._checkpoint()
+        return TrainingInterruptedError(
+            f"training interrupted {where}; checkpoint saved under {checkpoints.FOLDER}/ of "
+            f"{self.config.output}; run again with --resume"
+        )
+
     def fit(self) -> TrainResult:
         """Train until epochs, max_steps or early stopping; returns how it ended."""
         config = self.config
         started = time.perf_counter()
         total_samples = 0
-        window: dict[str, float] = {}
-        window_steps = 0
-        window_samples = 0
+        window: dict[str, torch.Tensor] = {}
+        window_steps = window_samples = 0
         window_start = time.perf_counter()
         stopped_early = False
         images: dict[str, np.ndarray] = {}
         max_epochs = config.epochs if config.epochs is not None else 2**31
-        done = self.step >= self.total_steps if config.max_steps else False
-        unit = self.objective.unit
+        done = config.max_steps is not None and self.step >= config.max_steps
         with progress("training", total=self.total_steps, unit="steps") as bar:
             bar.advance(self.step)
             while not done and self.epoch < max_epochs:
@@ -393,94 +464,33 @@ class Trainer:
                     metrics, samples = self._train_step(items)
                     self.step += 1
                     self.batch_in_epoch += 1
+                    self.epoch_steps += 1
                     total_samples += samples
                     window_samples += samples
                     window_steps += 1
-                    self.epoch_steps += 1
-                    for key, value in metrics.items():
-                        number = float(value)
-                        window[key] = window.get(key, 0.0) + number
-                        self.epoch_sums[key] = self.epoch_sums.get(key, 0.0) + number
+                    self._add(window, metrics)
+                    self._add(self.epoch_sums, metrics)
                     bar.advance(1)
                     if self.on_step is not None:
                         self.on_step(self.step)
                     if self.step % config.log_every_steps == 0:
-                        elapsed = max(time.perf_counter() - window_start, 1e-9)
-                        averaged = {f"train_{k}": v / window_steps for k, v in window.items()}
-                        if not math.isfinite(averaged.get("train_loss", 0.0)):
-                            raise StageFailedError(
-                                f"the training loss is not finite at step {self.step}; lower "
-                                "optimizer.kwargs.lr or enable grad_clip"
-                            )
-                        rate = window_samples * self.world.size / elapsed
-                        averaged[f"throughput_{unit}_per_s"] = rate
-                        averaged["lr"] = float(self.scheduler.get_last_lr()[0])
-                        if self.world.is_main:
-                            self.reporter.metrics(averaged, self.step)
-                        bar.update(
-                            status=f"epoch {self.epoch + 1} loss {averaged.get('train_loss', 0):.4f} "
-                            f"{rate:,.0f} {unit}/s"
-                        )
+                        elapsed = time.perf_counter() - window_start
+                        self._log_window(window, window_steps, window_samples, elapsed, bar)
                         window, window_steps, window_samples = {}, 0, 0
                         window_start = time.perf_counter()
                     every = config.checkpoint_every_steps
                     if every and self.step % every == 0:
                         self._checkpoint()
                     if stop:
-                        self._checkpoint()
-                        raise TrainingInterruptedError(
-                            f"training interrupted at step {self.step}; checkpoint saved under "
-                            f"{checkpoints.FOLDER}/ of {config.output}; run again with --resume"
-                        )
+                        raise self._interrupted(f"at step {self.step}")
                     if config.max_steps is not None and self.step >= config.max_steps:
                         done = True
                         break
-                # end of epoch
-                record: dict[str, float] = {
-                    "epoch": float(self.epoch + 1),
-                    "step": float(self.step),
-                }
-                if self.epoch_steps:
-                    record.update(
-                        {
-                            f"epoch_train_{k}": v / self.epoch_steps
-                            for k, v in self.epoch_sums.items()
-                        }
-                    )
-                self.epoch_sums, self.epoch_steps = {}, 0
                 last_epoch = done or self.epoch + 1 >= max_epochs
-                if (self.epoch + 1) % config.validate_every_epochs == 0 or last_epoch:
-                    val_metrics = self.validate()
-                    record.update(val_metrics)
-                    stopped_early = self._broadcast_flag(
-                        self._early_stop(val_metrics) if self.world.is_main else False
-                    )
-                every_images = config.mlflow.log_images_every_epoch
-                if self.world.is_main and (
-                    (every_images and (self.epoch + 1) % every_images == 0)
-                    or last_epoch
-                    or stopped_early
-                ):
-                    images = self.make_images()
-                    for name, image in images.items():
-                        self.reporter.image(image, f"images/epoch-{self.epoch + 1:04d}-{name}.png")
-                if self.world.is_main:
-                    self.reporter.metrics(record, self.step)
-                    _log.info(
-                        "epoch %d: %s",
-                        self.epoch + 1,
-                        ", ".join(
-                            f"{k}={v:.4g}" for k, v in record.items() if k not in ("epoch", "step")
-                        ),
-                    )
-                self.history.append(record)
-                self.epoch += 1
-                self.batch_in_epoch = 0
+                stopped_early, shown = self._end_epoch(last_epoch)
+                images = shown or images
                 if self._agree(False)[1]:
-                    self._checkpoint()
-                    raise TrainingInterruptedError(
-                        f"training interrupted after epoch {self.epoch}; checkpoint saved; run again with --resume"
-                    )
+                    raise self._interrupted(f"after epoch {self.epoch}")
                 if stopped_early:
                     _log.info(
                         "early stopping after epoch %d (best at step %d)",
