@@ -145,12 +145,17 @@ def test_early_stopping_keeps_the_best_epoch(glyphs: str, tmp_path: Path) -> Non
     assert manifest.extra["best_metrics"]["step"] == history[0]["step"]
 
 
-def test_trains_from_and_to_s3(s3_bucket: str) -> None:
+def test_trains_from_and_to_s3_streaming(s3_bucket: str) -> None:
     source = make_glyph_dataset(
         f"{s3_bucket}/glyphs", n_fonts=6, charset="ABC", size=16, layout="glyph"
     )
     output = f"{s3_bucket}/model"
-    settings = {"max_steps": 3, "epochs": None, "checkpoint_every_steps": 2}
+    settings = {
+        "max_steps": 3,
+        "epochs": None,
+        "checkpoint_every_steps": 2,
+        "data": {"mode": "stream", "shuffle_buffer": 4},
+    }
     manifest = run(config(source.url, output, "font_style", **settings))
     assert is_complete(output) and manifest.counts["steps"] == 3
     assert storage.exists(f"{output}/checkpoints/step-00000003.pt")

@@ -38,6 +38,9 @@ Activation = Literal["relu", "leaky_relu", "gelu", "silu", "elu", "tanh"]
 
 
 class _Sizes(ConfigModel):
+    # Declared first so that ``class`` leads every dumped model section; each model
+    # narrows it to its own name.
+    class_: str = Field(alias="class", description="registered model name")
     channels: list[Annotated[int, Field(ge=1)]] = Field(
         default_factory=lambda: [32, 64, 128],
         min_length=1,
