@@ -40,9 +40,9 @@ from glyphflow.models.config import parse_model_config  # noqa: E402
 from glyphflow.training.config import TrainingConfig  # noqa: E402
 from glyphflow.training.data import (  # noqa: E402
     MemoryData,
-    Selection,
     describe,
     load_items,
+    selection,
 )
 from glyphflow.training.distributed import World, pick_device  # noqa: E402
 from glyphflow.training.loop import Trainer  # noqa: E402
@@ -230,7 +230,7 @@ def main() -> list[dict[str, Any]]:
                 config = config.model_copy(
                     update={"model": parse_model_config(data), "batch_size": 256 if gpu else 64}
                 )
-            sel = Selection.build(source, config.data)
+            sel = selection(source, config.data)
             model_kind = "fonts" if name == "font_style" else "glyphs"
             items = load_items(source, "train", sel, model_kind)
             results.append(

@@ -39,6 +39,7 @@ from glyphflow.training.data import (
     describe,
     load_items,
     open_training_data,
+    selection,
 )
 from glyphflow.training.distributed import (
     World,
@@ -205,7 +206,7 @@ def _run(
         )
 
     source = describe(config.glyphs)
-    sel = Selection.build(source, config.data)
+    sel = selection(source, config.data)
     seed_everything(config.seed, config.deterministic, device)
     model = models.build(config.model, sel.charset, source.image_shape, render=source.render)
     kind = model.batch_kind
