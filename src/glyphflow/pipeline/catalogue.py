@@ -109,3 +109,14 @@ _add(
         output="output",
     )
 )
+_add(
+    StageEntry(
+        "training",
+        "train",
+        "glyphflow.training.config:TrainingConfig",
+        "glyphflow.training.stage:run",
+        "Train a classifier or a style model, tracked in MLflow.",
+        inputs=("glyphs",),
+        output="output",
+    )
+)
