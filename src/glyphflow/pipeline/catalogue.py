@@ -73,3 +73,25 @@ def run_function(entry: StageEntry) -> Any:
 # Built-in stages. Each stage issue adds its line here:
 #   _add(StageEntry("ingestion", "ingest", "glyphflow.ingestion.config:IngestionConfig",
 #                   "glyphflow.ingestion.stage:run", "Gather font files into the raw store."))
+_add(
+    StageEntry(
+        "scoring",
+        "score",
+        "glyphflow.scoring.config:ScoringConfig",
+        "glyphflow.scoring.stage:run",
+        "Score glyphs with a trained classifier.",
+        inputs=("glyphs", "model"),
+        output="output",
+    )
+)
+_add(
+    StageEntry(
+        "evaluation",
+        "evaluate",
+        "glyphflow.evaluation.config:EvaluationConfig",
+        "glyphflow.evaluation.stage:run",
+        "Evaluate a style model on held-out fonts and bless it or not.",
+        inputs=("glyphs", "model", "classifier"),
+        output="output",
+    )
+)
