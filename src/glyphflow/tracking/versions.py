@@ -71,7 +71,7 @@ def describe_model(
     if run_id is None:
         return ModelIdentity()
     try:
-        versions = client.search_model_versions(f"run_id='{run_id}'")
+        versions = list(client.search_model_versions(f"run_id='{run_id}'"))
     except MlflowException:
         versions = []
     if registered_name is not None:
