@@ -193,6 +193,19 @@ def evaluate(
     run_stage("evaluation", str(config), set_ or [])
 
 
+@app.command("train")
+def train(
+    config: ConfigOption,
+    set_: SetOption = None,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue from the latest checkpoint in the output folder."),
+    ] = False,
+) -> None:
+    """Train a classifier or a style model, tracked in MLflow (torchrun for several processes)."""
+    run_stage("training", str(config), set_ or [], resume=resume)
+
+
 # ---------------------------------------------------------------------------- entry point
 
 

@@ -127,11 +127,9 @@ class _SyntheticPreprocessing(ConfigModel):
 
 
 def _assign_splits(n: int, fractions: Sequence[float], rng: np.random.Generator) -> list[str]:
-    names = ["train", "val", "test"]
-    counts = [int(round(n * f)) for f in fractions[1:]]
+    counts = [round(n * f) for f in fractions[1:]]
     counts = [max(1, c) if n >= 3 else c for c in counts]
-    train = n - sum(counts)
-    labels = ["train"] * train + sum(([name] * c for name, c in zip(names[1:], counts, strict=True)), [])
+    labels = ["train"] * (n - sum(counts)) + ["val"] * counts[0] + ["test"] * counts[1]
     order = rng.permutation(n)
     return [labels[i] for i in np.argsort(order)]
 
@@ -199,7 +197,9 @@ def make_glyph_dataset(
     ).begin()
     for split in ("train", "val", "test"):
         members = [f for f in fonts if f.split == split]
-        _write_split(storage.join(url, split), members, charset, size, layout, scored, rows_per_part)
+        _write_split(
+            storage.join(url, split), members, charset, size, layout, scored, rows_per_part
+        )
         output.counts[f"{split}_fonts"] = len(members)
     output.commit()
     return GlyphSet(url, charset, size, layout, render, fonts)

@@ -88,7 +88,8 @@ def set_alias(
     name: str, version: str | int, alias: str = CHAMPION, tracking_uri: str | None = None
 ) -> None:
     """Point ``alias`` of registered model ``name`` at ``version`` (the old holder keeps its version)."""
-    MlflowClient(tracking_uri=tracking_uri).set_registered_model_alias(name, alias, str(version))
+    client = MlflowClient(tracking_uri=tracking_uri)
+    client.set_registered_model_alias(name, alias, str(version))
 
 
 def get_alias_version(
@@ -96,7 +97,8 @@ def get_alias_version(
 ) -> str | None:
     """The version ``alias`` points at, or None (no such model or alias)."""
     try:
-        found = MlflowClient(tracking_uri=tracking_uri).get_model_version_by_alias(name, alias)
+        client = MlflowClient(tracking_uri=tracking_uri)
+        found = client.get_model_version_by_alias(name, alias)
     except MlflowException:
         return None
     return str(found.version)
@@ -104,6 +106,26 @@ def get_alias_version(
 
 def _is_mlflow_uri(uri: str) -> bool:
     return uri.startswith(("models:/", "runs:/", "mlflow-artifacts:/"))
+
+
+def _artifact_source(uri: str, tracking_uri: str | None) -> str:
+    """Resolve ``models:/NAME@ALIAS`` and ``models:/NAME/VERSION`` against this registry.
+
+    (MLflow's own download resolves them against its process-wide registry URI.)
+    """
+    if not uri.startswith("models:/"):
+        return uri
+    reference = uri[len("models:/") :].strip("/")
+    client = MlflowClient(tracking_uri=tracking_uri)
+    if "@" in reference:
+        name, alias = reference.split("@", 1)
+        version = str(client.get_model_version_by_alias(name, alias).version)
+    elif "/" in reference:
+        name, version = reference.rsplit("/", 1)
+    else:
+        raise UsageError(f"model URI {uri!r}: expected models:/NAME/VERSION or models:/NAME@ALIAS")
+    source: str = client.get_model_version_download_uri(name, version)
+    return source
 
 
 def load_model(uri: str, tracking_uri: str | None = None, map_location: Any = "cpu") -> GlyphModel:
@@ -116,8 +138,9 @@ def load_model(uri: str, tracking_uri: str | None = None, map_location: Any = "c
 
     with tempfile.TemporaryDirectory(prefix="glyphflow-load-") as tmp:
         try:
+            source = _artifact_source(uri, tracking_uri)
             local = mlflow.artifacts.download_artifacts(
-                artifact_uri=uri, dst_path=tmp, tracking_uri=tracking_uri
+                artifact_uri=source, dst_path=tmp, tracking_uri=tracking_uri
             )
         except MlflowException as err:
             raise UsageError(f"cannot load model {uri}: {err.message}") from None

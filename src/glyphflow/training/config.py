@@ -8,7 +8,7 @@ model by ``class`` and holds its whole architecture (see :mod:`glyphflow.models.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -149,6 +149,28 @@ class TrainingConfig(ConfigModel):
     )
     threads: int | None = Field(None, ge=1, description="torch CPU threads (default: torch's)")
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _complete_partial_sections(cls, data: Any) -> Any:
+        """``--set training.optimizer.kwargs.lr=...`` on a file without that section
+        creates it without ``class``: complete it with the default part (and its kwargs)."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        defaults = {
+            "optimizer": _default_optimizer(),
+            "scheduler": _default_scheduler(),
+        }
+        for key, spec in defaults.items():
+            value = data.get(key)
+            if isinstance(value, dict) and "class" not in value and "class_" not in value:
+                kwargs = {**spec.kwargs, **dict(value.get("kwargs") or {})}
+                data[key] = {**value, "class": spec.class_, "kwargs": kwargs}
+        model = data.get("model")
+        if isinstance(model, dict) and "class" not in model and "class_" not in model:
+            data["model"] = {"class": "font_style", **model}
+        return data
 
     @field_validator("device")
     @classmethod

@@ -146,6 +146,10 @@ class Trainer:
         self.best_metrics: dict[str, float] | None = None
         self.best_state: dict[str, torch.Tensor] | None = None
         self.bad_validations = 0
+        self._saved: tuple[int, int, int] | None = None
+        # running sums of this epoch's training metrics (part of the resumable state)
+        self.epoch_sums: dict[str, float] = {}
+        self.epoch_steps = 0
 
     # ------------------------------------------------------------------ set-up
 
@@ -193,6 +197,8 @@ class Trainer:
             "scaler": self.scaler.state_dict() if self.scaler is not None else None,
             "rng": rng,
             "history": self.history,
+            "epoch_sums": dict(self.epoch_sums),
+            "epoch_steps": self.epoch_steps,
             "early": {
                 "best_value": self.best_value,
                 "best_step": self.best_step,
@@ -219,6 +225,8 @@ class Trainer:
         self.epoch = int(state["epoch"])
         self.batch_in_epoch = int(state["batch_in_epoch"])
         self.history = list(state.get("history") or [])
+        self.epoch_sums = dict(state.get("epoch_sums") or {})
+        self.epoch_steps = int(state.get("epoch_steps") or 0)
         early = state.get("early") or {}
         self.best_value = early.get("best_value")
         self.best_step = int(early.get("best_step") or 0)
@@ -230,10 +238,12 @@ class Trainer:
             torch.cuda.set_rng_state_all([s.cpu() for s in state["rng"]["cuda"]])
 
     def _checkpoint(self) -> None:
-        if self.world.is_main:
+        position = (self.step, self.epoch, self.batch_in_epoch)
+        if self.world.is_main and position != self._saved:
             checkpoints.save(
                 self.config.output, self.step, self.state(), self.config.keep_checkpoints
             )
+        self._saved = position
 
     # ------------------------------------------------------------------ steps
 
@@ -324,7 +334,11 @@ class Trainer:
         if better:
             self.best_value = value
             self.best_step = self.step
-            self.best_metrics = dict(metrics)
+            self.best_metrics = {
+                **metrics,
+                "epoch": float(self.epoch + 1),
+                "step": float(self.step),
+            }
             self.bad_validations = 0
             if rule.restore_best:
                 self.best_state = {
@@ -362,8 +376,6 @@ class Trainer:
         window_steps = 0
         window_samples = 0
         window_start = time.perf_counter()
-        epoch_sums: dict[str, float] = {}
-        epoch_steps = 0
         stopped_early = False
         images: dict[str, np.ndarray] = {}
         max_epochs = config.epochs if config.epochs is not None else 2**31
@@ -384,11 +396,11 @@ class Trainer:
                     total_samples += samples
                     window_samples += samples
                     window_steps += 1
-                    epoch_steps += 1
+                    self.epoch_steps += 1
                     for key, value in metrics.items():
                         number = float(value)
                         window[key] = window.get(key, 0.0) + number
-                        epoch_sums[key] = epoch_sums.get(key, 0.0) + number
+                        self.epoch_sums[key] = self.epoch_sums.get(key, 0.0) + number
                     bar.advance(1)
                     if self.on_step is not None:
                         self.on_step(self.step)
@@ -428,11 +440,14 @@ class Trainer:
                     "epoch": float(self.epoch + 1),
                     "step": float(self.step),
                 }
-                if epoch_steps:
+                if self.epoch_steps:
                     record.update(
-                        {f"epoch_train_{k}": v / epoch_steps for k, v in epoch_sums.items()}
+                        {
+                            f"epoch_train_{k}": v / self.epoch_steps
+                            for k, v in self.epoch_sums.items()
+                        }
                     )
-                epoch_sums, epoch_steps = {}, 0
+                self.epoch_sums, self.epoch_steps = {}, 0
                 last_epoch = done or self.epoch + 1 >= max_epochs
                 if (self.epoch + 1) % config.validate_every_epochs == 0 or last_epoch:
                     val_metrics = self.validate()
@@ -474,6 +489,7 @@ class Trainer:
                     )
                     break
         seconds = time.perf_counter() - started
+        self._checkpoint()  # the end state too: a later --resume with more epochs goes on from it
         rule = config.early_stopping
         if rule is not None and rule.restore_best and self.best_state is not None:
             self.model.load_state_dict(self.best_state)

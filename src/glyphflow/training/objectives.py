@@ -162,7 +162,7 @@ class StyleObjective(Objective):
         rows = np.arange(fonts)[:, None]
         targets_per_font = None if all_targets else getattr(self.config, "targets_per_font", None)
         if targets_per_font is None:
-            target_labels = np.broadcast_to(np.arange(count), (fonts, count))
+            target_labels = np.tile(np.arange(count), (fonts, 1))
             target_mask = present
         else:
             t_order = np.argsort(

@@ -42,6 +42,7 @@ from glyphflow.training.data import (
 )
 from glyphflow.training.distributed import (
     World,
+    all_sum,
     barrier,
     pick_device,
     seed_everything,
@@ -211,6 +212,7 @@ def _run(
     data = open_training_data(
         source, config.data, sel, kind, config.batch_size, config.seed, world.rank, world.size
     )
+    total_items = int(all_sum(world, [float(len(data))], device)[0])
     val: Any = None
     preview: FontArrays | None = None
     if world.is_main:
@@ -218,7 +220,7 @@ def _run(
     _log.info(
         "training %s on %d %s (%d characters, %dx%d), %d steps per epoch on %s%s",
         config.model.class_,
-        len(data),
+        total_items,
         kind,
         len(sel.charset),
         *source.image_shape,
@@ -262,7 +264,7 @@ def _run(
 
     manifest: Manifest | None = None
     if world.is_main:
-        manifest = _finish(config, out, trainer, result, source, sel, tracking, data)
+        manifest = _finish(config, out, trainer, result, source, sel, tracking, total_items)
     barrier(world)
     if manifest is None:
         manifest = read_manifest(config.output)
@@ -305,7 +307,7 @@ def _finish(
     source: Source,
     sel: Selection,
     tracking: Any,
-    data: Any,
+    total_items: int,
 ) -> Manifest:
     model = trainer.model
     final = dict(result.history[-1]) if result.history else {}
@@ -338,7 +340,7 @@ def _finish(
         {
             "steps": result.step,
             "epochs": result.epoch,
-            "train_items": len(data),
+            "train_items": total_items,
             "characters": len(sel.charset),
             "parameters": sum(p.numel() for p in model.parameters()),
         }
