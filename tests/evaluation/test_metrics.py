@@ -90,9 +90,9 @@ def test_frechet_distance_known_answers() -> None:
     # same samples: zero
     assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-9)
     # shifted by (3, 4): the squared shift
-    assert frechet_distance(a, a + [3.0, 4.0]) == pytest.approx(25.0)
+    assert frechet_distance(a, a + np.array([3.0, 4.0])) == pytest.approx(25.0)
     # scaled by 2 and shifted: cov 2/3 I vs 8/3 I -> trace term 4/3 + 16/3 - 2 * 8/3 = 4/3
-    assert frechet_distance(a, 2 * a + [3.0, 4.0]) == pytest.approx(25.0 + 4.0 / 3.0)
+    assert frechet_distance(a, 2 * a + np.array([3.0, 4.0])) == pytest.approx(25.0 + 4.0 / 3.0)
     # symmetric
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=(50, 3)), rng.normal(1.0, 2.0, size=(60, 3))

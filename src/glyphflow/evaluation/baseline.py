@@ -59,7 +59,9 @@ class NearestNeighbourBaseline:
             raise ValueError("the nearest-neighbour baseline needs at least one training font")
         self.train = train
 
-    def distances(self, glyphs: NDArray[np.uint8], labels: NDArray[np.int64]) -> NDArray[np.float64]:
+    def distances(
+        self, glyphs: NDArray[np.uint8], labels: NDArray[np.int64]
+    ) -> NDArray[np.float64]:
         """Mean L1 of the observed glyphs to each training font's (inf: none in common)."""
         return _mean_ignoring_missing(glyph_distances(glyphs, labels, self.train))
 
@@ -104,9 +106,7 @@ def nearest_fonts(
         labels = np.flatnonzero(test.present[i])
         if len(labels) == 0:
             continue
-        per_font = _mean_ignoring_missing(
-            glyph_distances(test.images[i, labels], labels, train)
-        )
+        per_font = _mean_ignoring_missing(glyph_distances(test.images[i, labels], labels, train))
         best = int(np.argmin(per_font))
         if np.isfinite(per_font[best]):
             distances[i] = per_font[best]

@@ -109,7 +109,9 @@ def _from_glyph_rows(reader: ShardReader, charset: str, shape: tuple[int, int]) 
         glyphs = records.images_from_arrow(batch.column("image"), shape)
         labels = batch.column("label").to_numpy(zero_copy_only=False)
         for row, (font_id, family) in enumerate(
-            zip(batch.column("font_id").to_pylist(), batch.column("family").to_pylist(), strict=True)
+            zip(
+                batch.column("font_id").to_pylist(), batch.column("family").to_pylist(), strict=True
+            )
         ):
             slot = index_of.get(font_id)
             if slot is None:

@@ -15,6 +15,7 @@ Kept free of any model or dataset type so they can be checked on hand-made array
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -131,11 +132,15 @@ def frechet_distance(
     if mu1.shape != mu2.shape:
         raise ValueError(f"feature sizes differ: {mu1.shape[0]} vs {mu2.shape[0]}")
     diff = mu1 - mu2
-    covmean = linalg.sqrtm(s1 @ s2)
-    if not np.isfinite(covmean).all():
-        # Singular product (fewer samples than features): nudge both diagonals, as FID does.
-        offset = np.eye(s1.shape[0]) * eps
-        covmean = linalg.sqrtm((s1 + offset) @ (s2 + offset))
+    with warnings.catch_warnings():
+        # A singular product (fewer samples than features) is expected with few glyphs;
+        # its square root is still usable, and a non-finite one is handled below.
+        warnings.simplefilter("ignore", linalg.LinAlgWarning)
+        covmean = linalg.sqrtm(s1 @ s2)
+        if not np.isfinite(covmean).all():
+            # Nudge both diagonals, as the reference FID code does.
+            offset = np.eye(s1.shape[0]) * eps
+            covmean = linalg.sqrtm((s1 + offset) @ (s2 + offset))
     covmean = np.real(covmean)
     value = float(diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * np.trace(covmean))
     # Rounding can leave a tiny negative value for identical distributions.
