@@ -309,3 +309,46 @@ def test_a_classifier_is_refused_as_the_style_model(corpus: Corpus, tmp_path: Pa
         evaluate(_config(corpus, corpus.classifier, str(tmp_path / "e"), mlflow={"enabled": False}))
     manifest = read_manifest(str(tmp_path / "e"))
     assert manifest is None
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.mark.slow
+def test_report_renders_in_chromium_with_its_images(blessed: str) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (Debian package chromium)")
+    report = Path(blessed) / "report.html"
+    text = report.read_text()
+    assert "http://" not in text and "https://" not in text  # self-contained
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.goto(report.as_uri())
+            page.wait_for_load_state("load")
+            widths = page.eval_on_selector_all("img", "els => els.map(e => e.naturalWidth)")
+            verdict = page.inner_text("#verdict")
+            headings = page.eval_on_selector_all("h2", "els => els.map(e => e.textContent)")
+            rows = page.eval_on_selector_all("table tr", "els => els.length")
+            page.screenshot(path=str(ARTIFACTS / "evaluation-report.png"), full_page=True)
+        finally:
+            browser.close()
+    # 4 fonts x 2 k x (observed, model, baseline, truth) + 7 interpolation + 6 sample rows
+    assert len(widths) >= 4 * 2 * 4 + 7 + 6
+    assert all(w > 0 for w in widths), widths
+    assert verdict == "BLESSED"
+    assert headings == [
+        "Metrics",
+        "Checks",
+        "Few-shot completion",
+        "Interpolation",
+        "Random samples",
+    ]
+    assert rows > 10
