@@ -352,3 +352,43 @@ def test_report_renders_in_chromium_with_its_images(blessed: str) -> None:
         "Random samples",
     ]
     assert rows > 10
+
+
+def test_glyphflow_evaluate_command(corpus: Corpus, untrained: str, tmp_path: Path) -> None:
+    from glyphflow.cli import main
+
+    config = tmp_path / "evaluation.yaml"
+    config.write_text(
+        f"version: 1\nevaluation:\n  glyphs: {corpus.glyphs}\n  model: {untrained}\n"
+        f"  output: {tmp_path / 'out'}\n  k_shots: [2]\n  samples: 4\n"
+        "  thresholds: {baseline: {few_shot.k2.l1: 0.0}}\n"
+    )
+    with pytest.raises(SystemExit) as done:
+        main(["-q", "evaluate", "-c", str(config), "--set", "evaluation.mlflow.enabled=false"])
+    assert done.value.code == 0
+    assert (tmp_path / "out" / "NOT_BLESSED").exists()
+    with pytest.raises(SystemExit) as failed:
+        main(
+            [
+                "-q",
+                "evaluate",
+                "-c",
+                str(config),
+                "--set",
+                "evaluation.mlflow.enabled=false",
+                "--set",
+                "evaluation.fail_if_not_blessed=true",
+            ]
+        )
+    assert failed.value.code == 1
+
+
+@pytest.mark.parametrize("name", ["evaluation", "scoring"])
+def test_example_configs_are_valid(name: str) -> None:
+    from glyphflow.pipeline import catalogue
+
+    root = Path(__file__).resolve().parents[2]
+    entry = catalogue.stage_by_section(name)
+    load_config(
+        name, catalogue.config_model(entry), str(root / "configs/examples" / f"{name}.yaml")
+    )

@@ -44,7 +44,7 @@ from glyphflow.evaluation.measure import (
 from glyphflow.evaluation.plan import Plan, make_plan
 from glyphflow.evaluation.report import FontGrid, ReportData, render_report
 from glyphflow.io import storage
-from glyphflow.io.outputs import StageOutput, input_fingerprint
+from glyphflow.io.outputs import StageOutput
 
 if TYPE_CHECKING:
     from glyphflow.tracking.versions import ModelIdentity
@@ -81,12 +81,10 @@ def _load(uri: str, tracking_uri: str | None, device: str) -> Any:
     return load(uri, map_location=device)
 
 
-def _fingerprint(uri: str, identity: ModelIdentity | None) -> str:
-    if uri.startswith(_MLFLOW_PREFIXES):
-        if identity is not None and identity.version:
-            return f"mlflow:{identity.name}/{identity.version}"
-        return f"mlflow:{uri}"
-    return input_fingerprint(uri)
+def _pinned(uri: str, identity: ModelIdentity | None) -> str:
+    if identity is not None and identity.version:
+        return f"mlflow:{identity.name}/{identity.version}"
+    return f"mlflow:{uri}"
 
 
 def _identity(
@@ -119,15 +117,19 @@ def run(config: EvaluationConfig) -> Manifest:
     classifier = (
         _load(config.classifier, tracking_uri, config.device) if config.classifier else None
     )
-    fingerprints = {"model": _fingerprint(config.model, identity)}
-    if config.classifier:
-        fingerprints["classifier"] = _fingerprint(config.classifier, None)
+    # Models on storage are inputs the pipeline runner can re-check; registry and run URIs
+    # are recorded by the version they resolved to.
+    inputs = {"glyphs": config.glyphs}
+    pinned = {}
+    for name, uri in (("model", config.model), ("classifier", config.classifier)):
+        if uri is None:
+            continue
+        if uri.startswith(_MLFLOW_PREFIXES):
+            pinned[name] = _pinned(uri, identity if name == "model" else None)
+        else:
+            inputs[name] = uri
     output = StageOutput(
-        config.output,
-        "evaluation",
-        config,
-        inputs={"glyphs": config.glyphs},
-        input_fingerprints=fingerprints,
+        config.output, "evaluation", config, inputs=inputs, input_fingerprints=pinned
     ).begin()
     for name in VERDICT_FILES:  # exactly one verdict file at the end, never a stale one
         storage.remove(output.path(name))
@@ -217,6 +219,9 @@ def run(config: EvaluationConfig) -> Manifest:
             "model": _identity_json(config.model, identity),
         }
     )
+    if identity is not None and identity.version:  # for lineage: which version was judged
+        output.extra["registered_model_name"] = identity.name
+        output.extra["registered_model_version"] = identity.version
     if identity is not None and identity.run_id:
         output.mlflow_run_id = identity.run_id
     manifest = output.commit()

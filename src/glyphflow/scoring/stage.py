@@ -94,13 +94,15 @@ def run(config: ScoringConfig) -> Manifest:
 
     model, bundle = load_classifier(config)
     digest = hashlib.sha256(bundle).hexdigest()
-    output = StageOutput(
-        config.output,
-        "scoring",
-        config,
-        inputs={"glyphs": config.glyphs},
-        input_fingerprints={"model": f"sha256:{digest}"},
-    )
+    # A model on storage is an input the pipeline runner can re-check; a registry or run
+    # URI is recorded by the digest of the bundle it resolved to.
+    inputs = {"glyphs": config.glyphs}
+    pinned = {}
+    if config.model.startswith(_MLFLOW_PREFIXES):
+        pinned["model"] = f"sha256:{digest}"
+    else:
+        inputs["model"] = config.model
+    output = StageOutput(config.output, "scoring", config, inputs=inputs, input_fingerprints=pinned)
     if output.is_current():
         _log.info("scoring: %s is current; nothing to do", config.output)
         manifest = read_manifest(config.output)
