@@ -34,3 +34,11 @@ def test_named_sets_and_combinations() -> None:
 def test_bad_settings_say_what_is_wrong(changes: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=re.escape(message)):
         RenderConfig.model_validate(changes)
+
+
+def test_a_dataset_manifest_gives_back_its_render_config() -> None:
+    made = RenderConfig(charset="digits", glyph_size=32, normalisation="fit")
+    manifest = {"config": {"render": made.model_dump(mode="json"), "layout": "glyph"}}
+    assert RenderConfig.from_manifest(manifest) == made
+    with pytest.raises(ValueError, match="not a glyph dataset"):
+        RenderConfig.from_manifest({"config": {}})

@@ -243,3 +243,20 @@ def test_real_fonts_render_every_alphanumeric(path: str) -> None:
     assert heights[ALNUM.index("x")] < heights[ALNUM.index("X")]
     ink = glyphs.metric("ink")
     assert (ink > 0.01).all() and (ink < 0.6).all()
+
+
+def test_threads_render_concurrently_with_the_same_results() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fonts = [make_font(seed=str(i)) for i in range(4)]
+    config = RenderConfig()
+    alone = [render_font(data, 0, config).images for data in fonts]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda d: render_font(d, 0, config).images, fonts * 5))
+    for i, images in enumerate(together):
+        assert np.array_equal(images, alone[i % 4])
+
+
+def test_memoryview_input_is_accepted() -> None:
+    data = make_font(chars="AB")
+    assert render_font(memoryview(data), 0, RenderConfig(charset="AB")).count == 2

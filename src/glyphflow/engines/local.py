@@ -5,9 +5,12 @@ With more, elements travel to a process pool in chunks; at most ``max_pending`` 
 are in flight, so memory stays bounded however many elements stream in, and results are
 yielded in input order (a slow chunk holds back later ones, never reorders them).
 
-Workers start with ``spawn`` (no inherited threads or locks), receive ``context`` once
-through the pool initializer, and ignore SIGINT, so an interrupted run is stopped by the
-parent, which drains what is in flight and shuts the pool down.
+Workers start from a fork server by default (``spawn`` where there is none): a clean
+process that imported the function's module once, so no threads or locks of the caller
+are inherited, yet a new worker costs a fork, not a fresh interpreter's imports (this
+matters in follow mode, which starts a pool per batch of arrivals). Workers receive
+``context`` once through the pool initializer and ignore SIGINT, so an interrupted run
+is stopped by the parent, which drains what is in flight and shuts the pool down.
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ class LocalEngine:
         workers: int = 1,
         chunksize: int = 4,
         max_pending: int | None = None,
-        start_method: str = "spawn",
+        start_method: str | None = None,
     ) -> None:
         if workers == 0:
             workers = os.cpu_count() or 1
@@ -59,8 +62,11 @@ class LocalEngine:
             raise ValueError(f"workers must be >= 1, or 0 for one per CPU (got {workers})")
         if chunksize < 1:
             raise ValueError(f"chunksize must be >= 1 (got {chunksize})")
-        if start_method not in multiprocessing.get_all_start_methods():
-            valid = ", ".join(multiprocessing.get_all_start_methods())
+        methods = multiprocessing.get_all_start_methods()
+        if start_method is None:
+            start_method = "forkserver" if "forkserver" in methods else "spawn"
+        if start_method not in methods:
+            valid = ", ".join(methods)
             raise ValueError(f"start_method must be one of {valid} (got {start_method!r})")
         self.workers = workers
         self.chunksize = chunksize
@@ -87,9 +93,13 @@ class LocalEngine:
 
     def _pooled(self, fn: Callable[[T, Any], R], items: Iterable[T], context: Any) -> Iterator[R]:
         source = iter(items)
+        mp_context = multiprocessing.get_context(self.start_method)
+        if self.start_method == "forkserver":
+            # The server imports the function's module once; workers fork from it.
+            mp_context.set_forkserver_preload([fn.__module__])
         pool = ProcessPoolExecutor(
             max_workers=self.workers,
-            mp_context=multiprocessing.get_context(self.start_method),
+            mp_context=mp_context,
             initializer=_init_worker,
             initargs=(context,),
         )

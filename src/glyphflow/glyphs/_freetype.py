@@ -12,6 +12,7 @@ moves it with an exact fixed-point transform, and rasterises it into a numpy arr
 from __future__ import annotations
 
 import ctypes
+import threading
 from typing import TYPE_CHECKING, Any
 
 import freetype
@@ -56,6 +57,12 @@ _get_bitmap = _proto("FT_Outline_Get_Bitmap", ctypes.c_int, _P, _P, _P)
 _ps_name = _proto("FT_Get_Postscript_Name", ctypes.c_char_p, _P)
 
 
+# FreeType allows one library handle to serve many threads, except that creating and
+# destroying faces must not run concurrently; glyphs of distinct faces may be drawn at
+# once (ctypes releases the GIL during each call).
+_FACES_LOCK = threading.Lock()
+
+
 class FreeTypeError(Exception):
     """FreeType refused a font or a glyph; ``code`` is FreeType's error number."""
 
@@ -81,9 +88,10 @@ class FaceHandle:
         self._data = data  # FreeType reads from this memory for the face's lifetime
         self._library = freetype.get_handle()
         face = FT_Face()
-        error = _new_memory_face(
-            ctypes.cast(self._library, _P), data, len(data), face_index, ctypes.byref(face)
-        )
+        with _FACES_LOCK:
+            error = _new_memory_face(
+                ctypes.cast(self._library, _P), data, len(data), face_index, ctypes.byref(face)
+            )
         if error:
             raise FreeTypeError("cannot open font", error)
         self._face: Any = face
@@ -116,7 +124,8 @@ class FaceHandle:
 
     def close(self) -> None:
         if getattr(self, "_face_p", None) is not None:
-            _done_face(self._face_p)
+            with _FACES_LOCK:
+                _done_face(self._face_p)
             self._face_p = None
 
     def __enter__(self) -> FaceHandle:

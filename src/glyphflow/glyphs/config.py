@@ -11,8 +11,9 @@ order is fixed by the charset text, never by iterating a set.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -140,6 +141,20 @@ class RenderConfig(ConfigModel):
     def chars(self) -> str:
         """The resolved characters, in label order."""
         return resolve_charset(self.charset)
+
+    @classmethod
+    def from_manifest(cls, manifest: Any) -> RenderConfig:
+        """The render config a glyph dataset was made with, from its manifest.
+
+        Training and serving call this on the preprocessing output's manifest (a
+        :class:`~glyphflow.core.manifest.Manifest` or its JSON as a mapping) so that
+        uploads are rendered exactly like the training data.
+        """
+        config = manifest.get("config") if isinstance(manifest, Mapping) else manifest.config
+        render = (config or {}).get("render")
+        if render is None:
+            raise ValueError("the manifest holds no render config: not a glyph dataset")
+        return cls.model_validate(render)
 
 
 def charset(config: RenderConfig) -> str:

@@ -110,6 +110,8 @@ def render_font(data: bytes, face_index: int = 0, config: RenderConfig | None = 
     """
     config = config or RenderConfig()
     chars = resolve_charset(config.charset)
+    if not isinstance(data, bytes):
+        data = bytes(data)  # FreeType reads from one immutable buffer
     try:
         sfnt = to_sfnt(data)
     except ValueError as err:
