@@ -119,6 +119,11 @@ th{background:#f4f4f4}td.name,th.name{text-align:left}
 """
 
 
+def _short(font_id: str) -> str:
+    """Font ids are content hashes; 12 characters tell them apart in a report."""
+    return font_id if len(font_id) <= 16 else font_id[:12] + "\u2026"
+
+
 def _fmt(value: float | None) -> str:
     return "&ndash;" if value is None else f"{value:.4f}"
 
@@ -206,7 +211,8 @@ def _few_shot(data: ReportData) -> str:
     for grid in data.grids:
         novelty = "novel" if grid.novel else "has a training twin"
         parts.append(
-            f"<h3>{html.escape(grid.family)} <span class='muted'>{html.escape(grid.font_id)} "
+            f"<h3>{html.escape(grid.family)} <span class='muted' "
+            f"title='{html.escape(grid.font_id)}'>{html.escape(_short(grid.font_id))} "
             f"&middot; {novelty} (nearest training font at L1 {grid.nearest_distance:.3f})"
             "</span></h3>"
         )
@@ -241,8 +247,9 @@ def _interpolation(data: ReportData) -> str:
         for i, row in enumerate(rows)
     ]
     return (
-        f"<p>From <code>{html.escape(first)}</code> (t=0) to <code>{html.escape(second)}"
-        "</code> (t=1), linear in the style space.</p>" + _grid_rows(lines)
+        f"<p>From <code>{html.escape(_short(first))}</code> (t=0) to "
+        f"<code>{html.escape(_short(second))}</code> (t=1), linear in the style space.</p>"
+        + _grid_rows(lines)
     )
 
 
