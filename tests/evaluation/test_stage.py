@@ -170,13 +170,17 @@ def test_untrained_model_is_not_blessed_with_reasons(corpus: Corpus, untrained: 
     assert "no comparison with a champion: MLflow is off" in text
 
 
-def test_no_thresholds_is_never_blessed(corpus: Corpus, untrained: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("kind", ["font_style", "char_style_aae"])
+def test_no_thresholds_is_never_blessed(corpus: Corpus, kind: str, tmp_path: Path) -> None:
+    model = str(tmp_path / "model.pt")
+    section = {k: v for k, v in STYLE.items() if k != "observed_max"} | {"class": kind}
+    save(build(parse_model_config(section), "ABCDEF", (16, 16)), model)
     output = str(tmp_path / "eval")
     (tmp_path / "eval").mkdir()
     (tmp_path / "eval" / "BLESSED").write_text("stale\n")  # from an earlier run
     config = _config(
         corpus,
-        untrained,
+        model,
         output,
         thresholds={},
         k_shots=[2],
