@@ -403,6 +403,32 @@ def train(
     run_stage("training", config, set_ or [], resume=resume)
 
 
+@app.command("score")
+def score(
+    config: ConfigOption,
+    set_: SetOption = None,
+) -> None:
+    """Score glyph records with a trained classifier (confidence, predicted character).
+
+    Writes the same splits and layout at scoring.output with the classifier's outputs added;
+    the training filter data.min_confidence reads them.
+    """
+    run_stage("scoring", config, set_ or [])
+
+
+@app.command("evaluate")
+def evaluate(
+    config: ConfigOption,
+    set_: SetOption = None,
+) -> None:
+    """Evaluate a style model on held-out fonts and bless it or not.
+
+    Writes metrics.json, report.html and one verdict file (BLESSED or NOT_BLESSED, with the
+    reasons) at evaluation.output; a blessed model becomes the registry's champion.
+    """
+    run_stage("evaluation", config, set_ or [])
+
+
 # ---------------------------------------------------------------------------- entry point
 
 

@@ -120,3 +120,25 @@ _add(
         output="output",
     )
 )
+_add(
+    StageEntry(
+        "scoring",
+        "score",
+        "glyphflow.scoring.config:ScoringConfig",
+        "glyphflow.scoring.stage:run",
+        "Score glyphs with a trained classifier.",
+        inputs=("glyphs", "model"),
+        output="output",
+    )
+)
+_add(
+    StageEntry(
+        "evaluation",
+        "evaluate",
+        "glyphflow.evaluation.config:EvaluationConfig",
+        "glyphflow.evaluation.stage:run",
+        "Evaluate a style model on held-out fonts and bless it or not.",
+        inputs=("glyphs", "model", "classifier"),
+        output="output",
+    )
+)
