@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
 import pytest
 from pydantic import Field
@@ -154,3 +155,37 @@ def test_valid_paths_lists_leaves() -> None:
     paths = valid_paths(Training)
     assert "optimizer.lr" in paths
     assert "model.latent_dim" in paths
+
+
+class _Small(ConfigModel):
+    class_: Literal["small"] = Field("small", alias="class")
+    width: int = 8
+
+
+class _Large(ConfigModel):
+    class_: Literal["large"] = Field(alias="class")
+    depth: int = 4
+
+
+class _Tagged(ConfigModel):
+    net: Annotated[_Small | _Large, Field(discriminator="class_")] = Field(default_factory=_Small)
+
+
+def test_discriminated_union_errors_point_at_the_member_and_its_keys() -> None:
+    text = "version: 1\nt:\n  net:\n    class: large\n    width: 3\n"
+    with pytest.raises(ConfigError) as info:
+        load_config("t", _Tagged, "f.yaml", text=text)
+    assert (
+        str(info.value.problems[0])
+        == "f.yaml:5:5: t.net.width: unknown setting; did you mean 'depth'?"
+    )
+    text = "version: 1\nt:\n  net:\n    class: huge\n"
+    with pytest.raises(ConfigError) as info:
+        load_config("t", _Tagged, "f.yaml", text=text)
+    assert str(info.value.problems[0]) == (
+        "f.yaml:4:5: t.net.class: unknown class 'huge'; expected one of: small, large"
+    )
+    loaded = load_config(
+        "t", _Tagged, "f.yaml", ["t.net.depth=9"], text="t:\n  net:\n    class: large\n"
+    )
+    assert isinstance(loaded.net, _Large) and loaded.net.depth == 9

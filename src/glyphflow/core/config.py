@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import re
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -282,7 +283,7 @@ def _data_path(data: Any, loc: Sequence[str | int]) -> Path:
     """Keep the parts of a pydantic ``loc`` that name real keys (drop union member tags)."""
     path: list[str | int] = []
     node = data
-    for part in loc:
+    for index, part in enumerate(loc):
         if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
             path.append(part)
             node = node[part]
@@ -290,6 +291,9 @@ def _data_path(data: Any, loc: Sequence[str | int]) -> Path:
             path.append(part)
             node = node[part]
         elif isinstance(node, dict) and isinstance(part, str) and not _is_tag(part):
+            if index < len(loc) - 1:
+                # Not a key but more follows: the tag of a discriminated union member.
+                continue
             # A missing field: name it, there is nothing further to walk.
             path.append(part)
             break
@@ -308,13 +312,25 @@ def _problem(model: type[BaseModel], located: Located, error: Any) -> ConfigProb
     message = str(error["msg"])
     if kind == "extra_forbidden":
         key = path[-1] if path else ""
-        siblings = _siblings(model, path[:-1])
+        siblings = _siblings(model, path[:-1], _node_at(located.data, path[:-1]))
         close = difflib.get_close_matches(str(key), siblings, n=1, cutoff=0.5)
         message = "unknown setting"
         if close:
             message += f"; did you mean {close[0]!r}?"
         elif siblings:
             message += f"; valid here: {', '.join(siblings)}"
+        return ConfigProblem(pos.source, pos.line, pos.column, _dotted(path), message)
+    if kind == "union_tag_invalid":
+        # A discriminated union (e.g. ``model: {class: ...}``): point at the tag itself.
+        names = re.findall(r"'([^']+)'", str(ctx.get("discriminator", "")))
+        node = _node_at(located.data, path)
+        key = next((n for n in reversed(names) if isinstance(node, dict) and n in node), "")
+        if key:
+            path = (*path, key)
+            pos = located.position(path)
+        message = f"unknown {key or 'kind'} {ctx.get('tag')!r}; expected one of: " + str(
+            ctx.get("expected_tags", "")
+        ).replace("'", "")
         return ConfigProblem(pos.source, pos.line, pos.column, _dotted(path), message)
     if kind == "missing":
         return ConfigProblem(pos.source, pos.line, pos.column, _dotted(path), "required, missing")
@@ -336,7 +352,28 @@ def _problem(model: type[BaseModel], located: Located, error: Any) -> ConfigProb
     return ConfigProblem(pos.source, pos.line, pos.column, _dotted(path), message)
 
 
-def _siblings(model: type[BaseModel], path: Path) -> list[str]:
+def _node_at(data: Any, path: Path) -> Any:
+    try:
+        return _descend(data, path)
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _accepts(typ: type[BaseModel], node: Any) -> bool:
+    """False when ``node`` holds a value that a Literal field of ``typ`` rules out (a tag)."""
+    if not isinstance(node, dict):
+        return True
+    names = _field_names(typ)
+    for key, value in node.items():
+        if key not in names:
+            continue
+        annotation = typ.model_fields[names[key]].annotation
+        if typing.get_origin(annotation) is Literal and value not in typing.get_args(annotation):
+            return False
+    return True
+
+
+def _siblings(model: type[BaseModel], path: Path, node: Any = None) -> list[str]:
     candidates: list[Any] = [model]
     for key in path:
         nxt: list[Any] = []
@@ -353,7 +390,7 @@ def _siblings(model: type[BaseModel], path: Path) -> list[str]:
     out: set[str] = set()
     for candidate in candidates:
         for typ in _unwrap(candidate):
-            if isinstance(typ, type) and issubclass(typ, BaseModel):
+            if isinstance(typ, type) and issubclass(typ, BaseModel) and _accepts(typ, node):
                 out.update(n for n in _field_names(typ) if not n.endswith("_"))
     return sorted(out)
 
