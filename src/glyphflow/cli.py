@@ -167,6 +167,21 @@ def run_stage(section: str, config_file: str, overrides: list[str], **options: A
     return manifest
 
 
+@app.command("serve")
+def serve(
+    config: ConfigOption,
+    set_: SetOption = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (overrides serving.host).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to listen on (overrides serving.port).")
+    ] = None,
+) -> None:
+    """Serve a model: HTTP API under /v1 and the style explorer page at /."""
+    run_stage("serving", str(config), set_ or [], host=host, port=port)
+
+
 # ---------------------------------------------------------------------------- entry point
 
 

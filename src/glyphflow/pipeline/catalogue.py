@@ -73,3 +73,14 @@ def run_function(entry: StageEntry) -> Any:
 # Built-in stages. Each stage issue adds its line here:
 #   _add(StageEntry("ingestion", "ingest", "glyphflow.ingestion.config:IngestionConfig",
 #                   "glyphflow.ingestion.stage:run", "Gather font files into the raw store."))
+_add(
+    StageEntry(
+        "serving",
+        "serve",
+        "glyphflow.serving.config:ServingConfig",
+        "glyphflow.serving.stage:run",
+        "Serve a model: HTTP API and the style explorer page.",
+        inputs=("model",),
+        output="",
+    )
+)
