@@ -128,7 +128,9 @@ def _upsampled_ink(images: NDArray[np.floating[Any]], config: ExportConfig) -> N
     pixels = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))[:, None]
     factor = config.upsample
     if factor > 1:
-        pixels = functional.interpolate(pixels, scale_factor=factor, mode="bicubic", align_corners=False)
+        pixels = functional.interpolate(
+            pixels, scale_factor=factor, mode="bicubic", align_corners=False
+        )
     sigma = config.smooth * factor
     if sigma > 0:
         radius = max(1, round(3 * sigma))

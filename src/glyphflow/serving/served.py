@@ -100,7 +100,9 @@ class Encoded:
     @property
     def observed(self) -> str:
         """The characters whose images went into the style vector."""
-        return "".join(c for c, p in zip(self.glyphs.charset, self.glyphs.present, strict=True) if p)
+        return "".join(
+            c for c, p in zip(self.glyphs.charset, self.glyphs.present, strict=True) if p
+        )
 
 
 class ServedModel:

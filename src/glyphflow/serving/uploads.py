@@ -182,7 +182,14 @@ def _check_woff(data: bytes, name: str, limits: LimitsConfig) -> None:
         _check_ratio(label, declared, len(data), limits)
         if offset + packed > len(data):
             raise ApiError(422, "corrupt_font", f"{label}: WOFF table {tag!r} is cut short")
-        if packed >= unpacked:
+        if packed > unpacked:
+            raise ApiError(
+                422,
+                "corrupt_font",
+                f"{label}: WOFF table {tag!r} is packed into more bytes ({packed}) than it "
+                f"declares unpacked ({unpacked})",
+            )
+        if packed == unpacked:
             continue  # stored, not compressed
         inflater = zlib.decompressobj()
         try:
