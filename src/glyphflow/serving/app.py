@@ -224,6 +224,7 @@ def create_app(config: ServingConfig | None = None, model: Any = None) -> FastAP
     from starlette.requests import Request
 
     from glyphflow.serving import routes
+    from glyphflow.serving.openapi import narrow_schema
     from glyphflow.serving.served import ServedModel, load_served_model
 
     config = config or ServingConfig()
@@ -310,6 +311,16 @@ def create_app(config: ServingConfig | None = None, model: Any = None) -> FastAP
             allow_headers=["*"],
             expose_headers=["Content-Disposition", *routes.EXPOSED_HEADERS],
         )
+    generic_openapi = app.openapi
+
+    def model_openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = narrow_schema(
+                generic_openapi(), served.charset, served.latent_dim, config.limits
+            )
+        return app.openapi_schema
+
+    app.openapi = model_openapi  # type: ignore[method-assign]
     app.add_middleware(Metrics, registry=registry)
     app.add_middleware(BodyLimit, limit=config.limits.max_upload_bytes)
     return app

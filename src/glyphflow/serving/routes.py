@@ -64,10 +64,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 _SHEET = {
     200: {
         "description": "a PNG sheet (format=png) or glyph arrays (format=json)",
-        "content": {
-            "image/png": {"schema": {"type": "string", "format": "binary"}},
-            "application/json": {"schema": {"$ref": "#/components/schemas/GlyphArrays"}},
-        },
+        "model": GlyphArrays,
+        "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
     },
     **_ERRORS,
 }
