@@ -83,3 +83,15 @@ def font_file(tmp_path: Path) -> Path:
     path = tmp_path / "TestSans-Regular.ttf"
     path.write_bytes(make_font(FontSpec()))
     return path
+
+
+@pytest.fixture(scope="session")
+def mlflow_tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """One real MLflow SQLite store for the session (creating one takes seconds).
+
+    Artifacts go to ``mlartifacts/`` beside the database. Use a fresh experiment name
+    per test to keep runs apart.
+    """
+    pytest.importorskip("mlflow", reason="glyphflow[train] is needed for MLflow tests")
+    root = tmp_path_factory.mktemp("mlflow")
+    return f"sqlite:///{root}/mlflow.db"

@@ -167,6 +167,19 @@ def run_stage(section: str, config_file: str, overrides: list[str], **options: A
     return manifest
 
 
+@app.command("train")
+def train(
+    config: ConfigOption,
+    set_: SetOption = None,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Continue from the latest checkpoint in the output folder."),
+    ] = False,
+) -> None:
+    """Train a classifier or a style model, tracked in MLflow (torchrun for several processes)."""
+    run_stage("training", str(config), set_ or [], resume=resume)
+
+
 @app.command("serve")
 def serve(
     config: ConfigOption,

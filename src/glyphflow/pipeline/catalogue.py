@@ -75,6 +75,17 @@ def run_function(entry: StageEntry) -> Any:
 #                   "glyphflow.ingestion.stage:run", "Gather font files into the raw store."))
 _add(
     StageEntry(
+        "training",
+        "train",
+        "glyphflow.training.config:TrainingConfig",
+        "glyphflow.training.stage:run",
+        "Train a classifier or a style model, tracked in MLflow.",
+        inputs=("glyphs",),
+        output="output",
+    )
+)
+_add(
+    StageEntry(
         "serving",
         "serve",
         "glyphflow.serving.config:ServingConfig",
