@@ -167,6 +167,23 @@ def run_stage(section: str, config_file: str, overrides: list[str], **options: A
     return manifest
 
 
+@app.command("preprocess")
+def preprocess(
+    config: ConfigOption,
+    set_: SetOption = None,
+    follow: Annotated[
+        bool,
+        typer.Option(
+            "--follow",
+            help="Keep watching the input index and render new fonts as they arrive "
+            "(stop with Ctrl-C or SIGTERM).",
+        ),
+    ] = False,
+) -> None:
+    """Render fonts into glyph datasets split by font."""
+    run_stage("preprocessing", str(config), set_ or [], follow=follow)
+
+
 @app.command("train")
 def train(
     config: ConfigOption,

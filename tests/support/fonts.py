@@ -80,6 +80,7 @@ class FontSpec:
     height: float = 700.0  # cap height
     slant: float = 0.0  # horizontal shift per unit of height
     same_box: bool = False  # every letter drawn as the same box (a broken/.notdef-like font)
+    as_notdef: bool = False  # every letter drawn exactly as the .notdef glyph (a broken font)
     empty: Iterable[str] = ()  # characters mapped in cmap but with no outline
     symbol: bool = False  # Windows symbol cmap encoding (3, 0) instead of Unicode
     drawers: dict[str, Drawer] = field(default_factory=dict)  # custom outlines per char
@@ -172,7 +173,7 @@ def make_font(spec: FontSpec | None = None, **changes: Any) -> bytes:
     empty = set(spec.empty)
 
     def outline(pen: Any, name: str) -> None:
-        if name == ".notdef":
+        if name == ".notdef" or (spec.as_notdef and name != "space"):
             _bar(pen, 60, 0, 60, spec.height, 20)
             _bar(pen, 60 + spec.width, 0, 60 + spec.width, spec.height, 20)
             _bar(pen, 60, 0, 60 + spec.width, 0, 20)

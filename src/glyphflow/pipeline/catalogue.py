@@ -75,6 +75,17 @@ def run_function(entry: StageEntry) -> Any:
 #                   "glyphflow.ingestion.stage:run", "Gather font files into the raw store."))
 _add(
     StageEntry(
+        "preprocessing",
+        "preprocess",
+        "glyphflow.preprocessing.config:PreprocessingConfig",
+        "glyphflow.preprocessing.stage:run",
+        "Render fonts into glyph datasets split by font.",
+        inputs=("fonts",),
+        output="output",
+    )
+)
+_add(
+    StageEntry(
         "training",
         "train",
         "glyphflow.training.config:TrainingConfig",
