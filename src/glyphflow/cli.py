@@ -167,6 +167,22 @@ def run_stage(section: str, config_file: str, overrides: list[str], **options: A
     return manifest
 
 
+@app.command("ingest")
+def ingest(
+    config: Annotated[
+        str,
+        typer.Option("--config", "-c", metavar="FILE", help="Ingestion config YAML (path or URL)."),
+    ],
+    set_: SetOption = None,
+) -> None:
+    """Gather font files from folders, archives, buckets, web pages and this machine.
+
+    Writes a content-addressed raw store (files/, fonts.parquet, failures.parquet) at
+    ingestion.output. Reruns are incremental: nothing held is read or downloaded again.
+    """
+    run_stage("ingestion", config, set_ or [])
+
+
 @app.command("preprocess")
 def preprocess(
     config: ConfigOption,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
@@ -79,6 +80,10 @@ _SFNT_TAGS: Final = {
     b"wOF2": "woff2",
 }
 _PFA_HEADS: Final = (b"%!PS-AdobeFont", b"%!FontType1")
+
+# freetype-py shares one FT_Library between threads; FreeType wants face creation and
+# disposal on one library serialised.
+_FREETYPE_LOCK = threading.Lock()
 
 
 class FontFileError(ValueError):
@@ -314,10 +319,17 @@ def read_type1(data: bytes) -> Type1Info:
         raise FontFileError("corrupt_font", "no '/FontType 1' in the clear-text part")
     if fmt == "pfa" and b"currentfile eexec" not in data:
         raise FontFileError("corrupt_font", "PFA without an encrypted part (truncated?)")
-    try:
-        face = freetype.Face(io.BytesIO(data))
-    except freetype.FT_Exception as err:
-        raise FontFileError("corrupt_font", f"FreeType cannot load the font: {err}") from None
+    with _FREETYPE_LOCK:
+        try:
+            face = freetype.Face(io.BytesIO(data))
+        except freetype.FT_Exception as err:
+            raise FontFileError("corrupt_font", f"FreeType cannot load the font: {err}") from None
+        ft_family = (face.family_name or b"").decode("latin-1")
+        ft_style = (face.style_name or b"").decode("latin-1")
+        ps_name = (face.postscript_name or b"").decode("latin-1")
+        ft_italic = bool(face.style_flags & freetype.FT_STYLE_FLAG_ITALIC)
+        num_glyphs = int(face.num_glyphs)
+        del face
     strings = _ps_strings(clear)
     name_match = _PS_NAME.search(clear)
     angle_match = _PS_NUMBER.search(clear)
@@ -325,10 +337,7 @@ def read_type1(data: bytes) -> Type1Info:
         angle = float(angle_match.group(1)) if angle_match else 0.0
     except ValueError:
         angle = 0.0
-    ft_family = (face.family_name or b"").decode("latin-1")
-    ft_style = (face.style_name or b"").decode("latin-1")
-    ps_name = (face.postscript_name or b"").decode("latin-1")
-    italic = bool(face.style_flags & freetype.FT_STYLE_FLAG_ITALIC) or angle != 0.0
+    italic = ft_italic or angle != 0.0
     return Type1Info(
         font_name=name_match.group(1).decode("latin-1") if name_match else ps_name,
         family_name=strings.get("FamilyName") or ft_family,
@@ -339,7 +348,7 @@ def read_type1(data: bytes) -> Type1Info:
         version=strings.get("version", ""),
         notice=strings.get("Notice", ""),
         copyright=strings.get("Copyright", ""),
-        num_glyphs=int(face.num_glyphs),
+        num_glyphs=num_glyphs,
     )
 
 

@@ -148,8 +148,16 @@ class StageOutput:
         """The URL of a file inside the output folder."""
         return storage.join(self.url, *parts)
 
-    def commit(self, checksums: bool = True) -> Manifest:
-        """List the files, write ``_manifest.json``, then ``_SUCCESS`` last."""
+    def commit(
+        self, checksums: bool = True, known_checksums: Mapping[str, str] | None = None
+    ) -> Manifest:
+        """List the files, write ``_manifest.json``, then ``_SUCCESS`` last.
+
+        ``known_checksums`` maps relative paths to sha256s the stage already knows (files
+        named by their content hash), so a large content-addressed folder is not read
+        again just to be listed.
+        """
+        known = dict(known_checksums or {})
         self.timings.setdefault("total_s", round(time.perf_counter() - self._started, 3))
         fs, root = storage.filesystem(self.url)
         root = root.rstrip("/")
@@ -164,7 +172,7 @@ class StageOutput:
                 OutputFile(
                     path=relative,
                     bytes=int(fs.size(path)),
-                    sha256=storage.sha256_of(url) if checksums else "",
+                    sha256=(known.get(relative) or storage.sha256_of(url)) if checksums else "",
                 )
             )
         manifest = Manifest(

@@ -75,6 +75,17 @@ def run_function(entry: StageEntry) -> Any:
 #                   "glyphflow.ingestion.stage:run", "Gather font files into the raw store."))
 _add(
     StageEntry(
+        "ingestion",
+        "ingest",
+        "glyphflow.ingestion.config:IngestionConfig",
+        "glyphflow.ingestion.stage:run",
+        "Gather font files into a content-addressed raw store.",
+        inputs=(),
+        output="output",
+    )
+)
+_add(
+    StageEntry(
         "preprocessing",
         "preprocess",
         "glyphflow.preprocessing.config:PreprocessingConfig",
