@@ -38,6 +38,14 @@ def decode(style_model: Any, z: list[list[float]], chars: str) -> np.ndarray:
     return (out.clamp(0, 1) * 255).round().to(torch.uint8).numpy()
 
 
+def assert_same_pixels(got: np.ndarray, expected: np.ndarray) -> None:
+    """Equal up to rounding: the service runs the decoder channels-last, whose float sums
+    may differ in the last bit and so round a pixel to its neighbouring level."""
+    assert got.shape == expected.shape
+    difference = np.abs(got.astype(int) - expected.astype(int))
+    assert difference.max() <= 1 and difference.mean() < 0.05
+
+
 def png(response: Any) -> np.ndarray:
     assert response.headers["content-type"] == "image/png"
     return np.asarray(Image.open(io.BytesIO(response.content)))
@@ -130,7 +138,7 @@ def test_generate_png_sheet_holds_the_decoded_glyphs(
         for i in range(len(chars)):
             row, col = s * 2 + i // 4, i % 4
             cell = sheet[row * 32 : (row + 1) * 32, col * 32 : (col + 1) * 32]
-            np.testing.assert_array_equal(255 - cell, expected[s, i])
+            assert_same_pixels(255 - cell, expected[s, i])
 
 
 def test_generate_whole_charset_by_default_and_scale(
@@ -155,9 +163,9 @@ def test_generate_json_arrays_round_trip(
         images = [
             np.frombuffer(base64.b64decode(b), np.uint8).reshape(32, 32) for b in block["images"]
         ]
-        np.testing.assert_array_equal(images[0], expected[s, 0])
+        assert_same_pixels(images[0], expected[s, 0])
         assert not images[1].any()  # a space is blank
-        np.testing.assert_array_equal(images[2], expected[s, 1])
+        assert_same_pixels(images[2], expected[s, 1])
         assert block["style"] == pytest.approx(styles[s])
 
 
@@ -458,7 +466,7 @@ def test_interpolate_vectors_runs_from_a_to_b(
     assert rows[-1]["style"] == pytest.approx(styles[1], abs=1e-6)
     middle = (np.array(styles[0]) + np.array(styles[1])) * 0.5
     assert np.mean([rows[1]["style"], rows[2]["style"]], axis=0) == pytest.approx(middle, abs=1e-5)
-    np.testing.assert_array_equal(json_images(rows[0]), decode(style_model, [styles[0]], "Ab")[0])
+    assert_same_pixels(json_images(rows[0]), decode(style_model, [styles[0]], "Ab")[0])
     sheet = png(client.post("/v1/interpolate", data=form))
     assert sheet.shape == (4 * 32, 2 * 32)
 

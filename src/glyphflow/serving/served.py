@@ -128,6 +128,12 @@ class ServedModel:
         if torch_threads is not None:
             torch.set_num_threads(torch_threads)
         self.model = model.eval()
+        decoder = getattr(model, "decoder", None)
+        if isinstance(decoder, torch.nn.Module):
+            # oneDNN convolutions run about 1.5x faster on channels-last tensors on CPU;
+            # only the decoder (the cost of a sheet): encoding keeps the exact layout
+            # training used, so an upload's style equals its records' bit for bit
+            decoder.to(memory_format=torch.channels_last)
         self.classifier = classifier.eval() if classifier is not None else None
         self.source = source
         self.charset: str = model.charset
