@@ -320,7 +320,7 @@ async def sample(body: SampleRequest, request: Request) -> SampleResponse:
 
 @api.post(
     "/generate",
-    responses=_SHEET,  # type: ignore[arg-type]
+    responses=_SHEET,
     response_class=Response,
     summary="Draw characters in given styles: a PNG sheet or arrays",
 )
@@ -374,7 +374,7 @@ async def encode(
 
 @api.post(
     "/complete",
-    responses=_SHEET,  # type: ignore[arg-type]
+    responses=_SHEET,
     response_class=Response,
     summary="Complete a font from a few glyph images or a partial font",
 )
@@ -457,7 +457,7 @@ async def complete(
 
 @api.post(
     "/interpolate",
-    responses=_SHEET,  # type: ignore[arg-type]
+    responses=_SHEET,
     response_class=Response,
     summary="Blend two styles (vectors or fonts) in steps: a sheet, one row per step",
 )

@@ -133,12 +133,12 @@ class ServedModel:
             # oneDNN convolutions run about 1.5x faster on channels-last tensors on CPU;
             # only the decoder (the cost of a sheet): encoding keeps the exact layout
             # training used, so an upload's style equals its records' bit for bit
-            decoder.to(memory_format=torch.channels_last)
+            decoder.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.classifier = classifier.eval() if classifier is not None else None
         self.source = source
         self.charset: str = model.charset
         self.latent_dim: int = int(model.latent_dim)
-        self.image_shape: tuple[int, int] = tuple(model.image_shape)  # type: ignore[assignment]
+        self.image_shape: tuple[int, int] = (int(model.image_shape[0]), int(model.image_shape[1]))
         self.render = render_config_of(model)
         self.model_id = _fingerprint(model)
         self.kind: str = getattr(model, "name", type(model).__name__)

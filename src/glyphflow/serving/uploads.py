@@ -304,8 +304,9 @@ def read_glyph_image(
         ):
             rgba = image.convert("RGBA")
             paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            image = Image.alpha_composite(paper, rgba)
-        grey = image.convert("L")
+            grey = Image.alpha_composite(paper, rgba).convert("L")
+        else:
+            grey = image.convert("L")
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as err:
         raise ApiError(422, "corrupt_image", f"{label} cannot be decoded: {err}") from None
     pixels = np.asarray(grey, dtype=np.uint8)
