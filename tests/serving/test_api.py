@@ -101,6 +101,7 @@ def test_metrics_count_requests_by_route(client: Any) -> None:
     assert 'route="/v1/generate",status="422"' in text
     assert "glyphflow_http_request_seconds_bucket" in text
     assert "glyphflow_model_info" in text
+    assert 'glyphflow_rejected_requests_total{reason="unknown_chars"}' in text
 
 
 # ---------------------------------------------------------------------------- sample

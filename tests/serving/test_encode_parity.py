@@ -44,13 +44,15 @@ def style_from_records(model: Any, font: bytes, url: str) -> np.ndarray:
     )
     write_table(url, table)
     back = read_table(url)
-    count = len(records.charset_of(back.schema))
-    images = records.images_from_arrow(back.column("images"), (count, size, size))
-    present = records.images_from_arrow(back.column("present"), (count,))[0] > 0
-    labels = np.nonzero(present)[0]
+    charset = records.charset_of(back.schema)
+    images = records.images_from_arrow(back.column("images"), (len(charset), size, size))[0]
+    present = records.images_from_arrow(back.column("present"), (len(charset),))[0] > 0
+    # training keeps the model's characters (its charset may be a subset), in its order
+    keep = np.array([charset.index(c) for c in model.charset])
+    labels = np.nonzero(present[keep])[0]
     with torch.inference_mode():
         z = model.encode(
-            torch.from_numpy(images[0][labels])[None],
+            torch.from_numpy(images[keep][labels])[None],
             torch.from_numpy(labels)[None],
             torch.ones(1, len(labels), dtype=torch.bool),
         )
@@ -100,3 +102,35 @@ def test_service_renders_uploads_with_the_models_settings_not_defaults(
     default_render.load_state_dict(model.state_dict())  # same weights, default settings
     other = style_from_records(default_render, font, str(tmp_path / "d.parquet"))
     assert np.abs(other - expected).max() > 1e-3, "the settings must change the vector"
+
+
+def test_a_model_of_some_characters_encodes_them_from_the_full_rendering(
+    tmp_path: Path,
+) -> None:
+    """Training may keep a subset of the rendered charset: the service renders with the
+    stored settings (all characters, as preprocessing did) and keeps the model's."""
+    from fastapi.testclient import TestClient
+
+    from glyphflow import models
+    from glyphflow.serving.app import create_app
+    from glyphflow.serving.config import ServingConfig
+    from tests.serving.conftest import TINY_MODEL
+
+    rendered = RenderConfig(glyph_size=32)
+    torch.manual_seed(5)
+    model = models.build(TINY_MODEL, "gfedcbaGFEDCBA", (32, 32), rendered.model_dump()).eval()
+    path = tmp_path / "model.pt"
+    models.save(model, str(path))
+    font = make_font(FontSpec(family="Subset", chars="ABCDabcdXYZ"))
+    with TestClient(create_app(ServingConfig(model=str(path)))) as client:
+        response = client.post("/v1/encode", files={"file": ("s.ttf", font)})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        sheet = client.post("/v1/generate", json={"styles": [body["style"]], "chars": "abc"})
+        assert sheet.status_code == 200
+        refused = client.post("/v1/generate", json={"styles": [body["style"]], "chars": "xyz"})
+        assert refused.status_code == 422 and refused.json()["reason"] == "unknown_chars"
+    assert body["observed"] == "dcbaDCBA"
+    assert body["missing"] == {c: "not_in_cmap" for c in "gfeGFE"}
+    expected = style_from_records(model, font, str(tmp_path / "r.parquet"))
+    np.testing.assert_allclose(np.array(body["style"]), expected, rtol=0, atol=1e-6)

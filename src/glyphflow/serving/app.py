@@ -74,9 +74,12 @@ class _BodyTooLargeError(Exception):
 class BodyLimit:
     """Pure ASGI middleware: a request body over ``limit`` bytes gets a 413."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, on_refuse: Callable[[], None] | None = None
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.on_refuse = on_refuse
 
     def _message(self, size: int | None) -> str:
         got = f"{size:,} bytes" if size is not None else "more"
@@ -86,6 +89,8 @@ class BodyLimit:
         )
 
     async def _refuse(self, send: Send, size: int | None) -> None:
+        if self.on_refuse is not None:
+            self.on_refuse()
         start, body = _error_body(413, "too_large", self._message(size))
         await send(start)
         await send({"type": "http.response.body", "body": body})
@@ -220,7 +225,7 @@ def create_app(config: ServingConfig | None = None, model: Any = None) -> FastAP
     from fastapi.exceptions import RequestValidationError
     from fastapi.middleware.cors import CORSMiddleware
     from fastapi.responses import JSONResponse
-    from prometheus_client import CollectorRegistry, Info
+    from prometheus_client import CollectorRegistry, Counter, Info
     from starlette.requests import Request
 
     from glyphflow.serving import routes
@@ -249,6 +254,12 @@ def create_app(config: ServingConfig | None = None, model: Any = None) -> FastAP
     Info("glyphflow_model", "The served model.", registry=registry).info(
         {"model": served.model_id, "kind": served.kind, "source": served.source}
     )
+    rejected = Counter(
+        "glyphflow_rejected_requests",
+        "Requests refused with a 4xx/5xx answer, by reason code.",
+        ["reason"],
+        registry=registry,
+    )
     app.state.served = served
     app.state.config = config
     app.state.runner = Runner(config.limits.max_concurrency, config.limits.request_timeout_s)
@@ -257,6 +268,7 @@ def create_app(config: ServingConfig | None = None, model: Any = None) -> FastAP
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, err: ApiError) -> JSONResponse:
+        rejected.labels(err.reason).inc()
         _log.info(
             "%s %s -> %d %s: %s", request.method, request.url.path, err.status, err.reason, err
         )
@@ -264,6 +276,7 @@ def create_app(config: ServingConfig | None = None, model: Any = None) -> FastAP
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, err: RequestValidationError) -> JSONResponse:
+        rejected.labels("invalid_request").inc()
         problems = []
         for item in err.errors():
             where = ".".join(str(p) for p in item.get("loc", ()))
@@ -322,7 +335,11 @@ def create_app(config: ServingConfig | None = None, model: Any = None) -> FastAP
 
     app.openapi = model_openapi  # type: ignore[method-assign]
     app.add_middleware(Metrics, registry=registry)
-    app.add_middleware(BodyLimit, limit=config.limits.max_upload_bytes)
+    app.add_middleware(
+        BodyLimit,
+        limit=config.limits.max_upload_bytes,
+        on_refuse=rejected.labels("too_large").inc,
+    )
     return app
 
 

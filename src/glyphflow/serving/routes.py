@@ -358,17 +358,16 @@ async def encode(
     served = _served(request)
     font = await _font_upload(file, face_index, request)
     encoded = await _runner(request)(_encode, served, font, face_index)
-    glyphs = encoded.glyphs
     return EncodeResponse(
         model=served.model_id,
         style=[float(v) for v in encoded.z],
         style_id=style_id(served.model_id, encoded.z),
         file=font.name,
         face_index=face_index,
-        family=glyphs.family,
-        style_name=glyphs.style,
+        family=encoded.family,
+        style_name=encoded.style,
         observed=encoded.observed,
-        missing=glyphs.missing(),
+        missing=encoded.missing,
     )
 
 
@@ -412,9 +411,7 @@ async def complete(
         encoded = await _runner(request)(_encode, served, upload, face_index)
         z = encoded.z
         observed = {
-            c: encoded.glyphs.images[i]
-            for i, c in enumerate(served.charset)
-            if encoded.glyphs.present[i]
+            c: encoded.images[i] for i, c in enumerate(served.charset) if encoded.present[i]
         }
     else:
         if len(files) > config.limits.max_chars:

@@ -62,7 +62,11 @@ def style_id(model_id: str, z: NDArray[np.floating[Any]]) -> str:
 
 
 def render_config_of(model: Any) -> RenderConfig:
-    """The render settings the model's training data was made with, checked against it."""
+    """The render settings the model's training data was made with, checked against it.
+
+    The model's charset may be a subset of the rendered one (training can keep only some
+    characters); every model character must be rendered, at the model's glyph size.
+    """
     settings = dict(getattr(model, "render", None) or {})
     height, width = model.image_shape
     if not settings:
@@ -77,10 +81,11 @@ def render_config_of(model: Any) -> RenderConfig:
         config = RenderConfig.model_validate(settings)
     except ValueError as err:
         raise UsageError(f"the model's render settings are not valid here: {err}") from None
-    if config.chars != model.charset:
+    missing = "".join(c for c in model.charset if c not in config.chars)
+    if missing:
         raise UsageError(
-            "the model's render settings disagree with its charset "
-            f"({config.chars!r} vs {model.charset!r}); the bundle is inconsistent"
+            f"the model draws {missing!r}, which its render settings do not render "
+            f"(charset {config.charset!r}); the bundle is inconsistent"
         )
     if (config.glyph_size, config.glyph_size) != (height, width):
         raise UsageError(
@@ -92,17 +97,20 @@ def render_config_of(model: Any) -> RenderConfig:
 
 @dataclass(frozen=True)
 class Encoded:
-    """The style of an uploaded font and what it was computed from."""
+    """The style of an uploaded font and what it was computed from (model charset order)."""
 
     z: NDArray[np.float32]  # (D,)
-    glyphs: FontGlyphs  # the rendered font (images, present, reasons, names)
+    charset: str  # the model's
+    images: NDArray[np.uint8]  # (C, H, W) the font's glyphs, zeros where missing
+    present: NDArray[np.bool_]  # (C,)
+    missing: dict[str, str]  # character -> reason it has no glyph
+    family: str
+    style: str
 
     @property
     def observed(self) -> str:
         """The characters whose images went into the style vector."""
-        return "".join(
-            c for c, p in zip(self.glyphs.charset, self.glyphs.present, strict=True) if p
-        )
+        return "".join(c for c, p in zip(self.charset, self.present, strict=True) if p)
 
 
 class ServedModel:
@@ -143,6 +151,8 @@ class ServedModel:
         self.model_id = _fingerprint(model)
         self.kind: str = getattr(model, "name", type(model).__name__)
         self._index = {c: i for i, c in enumerate(self.charset)}
+        rendered = self.render.chars
+        self._render_index = np.array([rendered.index(c) for c in self.charset], dtype=np.int64)
 
     # ----------------------------------------------------------------- helpers
 
@@ -215,22 +225,33 @@ class ServedModel:
         return render_font(data, face_index, self.render)
 
     def encode_font(self, data: bytes, face_index: int = 0) -> Encoded:
-        """Style of a font file from every charset glyph it has (as training records hold).
+        """Style of a font file from every model character it has (as its records hold).
 
         Raises :class:`~glyphflow.glyphs.FontRenderError` for an unusable font and
         ``ValueError`` when it has none of the model's characters.
         """
         glyphs = self.render_font(data, face_index)
-        if glyphs.count == 0:
+        index = self._render_index
+        present = glyphs.present[index]
+        if not present.any():
             raise ValueError(
                 "the font has none of the model's characters "
                 f"({self.charset[:20]}{'...' if len(self.charset) > 20 else ''}): "
-                f"{_reason_summary(glyphs)}"
+                f"{_reason_summary(glyphs, self.charset)}"
             )
-        present = glyphs.present
-        chars = "".join(c for c, p in zip(glyphs.charset, present, strict=True) if p)
-        z = self.encode_glyphs(glyphs.images[present], chars)
-        return Encoded(z=z, glyphs=glyphs)
+        images = glyphs.images[index]
+        chars = "".join(c for c, p in zip(self.charset, present, strict=True) if p)
+        z = self.encode_glyphs(images[present], chars)
+        reasons = glyphs.missing()
+        return Encoded(
+            z=z,
+            charset=self.charset,
+            images=images,
+            present=present,
+            missing={c: reasons[c] for c in self.charset if c in reasons},
+            family=glyphs.family,
+            style=glyphs.style,
+        )
 
     def sample(self, n: int, seed: int | None) -> NDArray[np.float32]:
         """``n`` style vectors from the model's prior (reproducible with a seed)."""
@@ -260,10 +281,10 @@ class ServedModel:
         return out
 
 
-def _reason_summary(glyphs: FontGlyphs) -> str:
+def _reason_summary(glyphs: FontGlyphs, charset: str) -> str:
     counts: dict[str, int] = {}
-    for reason in glyphs.reasons:
-        if reason is not None:
+    for char, reason in zip(glyphs.charset, glyphs.reasons, strict=True):
+        if reason is not None and char in charset:
             counts[reason] = counts.get(reason, 0) + 1
     return ", ".join(f"{n} {r}" for r, n in sorted(counts.items())) or "no glyphs"
 
