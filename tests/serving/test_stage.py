@@ -104,3 +104,23 @@ def test_glyphflow_serve_with_a_missing_model_says_so(tmp_path: Path) -> None:
     )
     assert result.returncode == 2, result.stderr
     assert "no model bundle" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_worker_processes_build_the_app_from_the_environment(
+    bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With workers > 1 uvicorn imports the factory in each process: the config travels as
+    JSON in GLYPHFLOW_SERVING_CONFIG."""
+    from fastapi.testclient import TestClient
+
+    from glyphflow.serving.app import app_from_environment
+
+    config = ServingConfig(model=str(bundle), workers=2, port=8123, limits={"max_chars": 7})  # type: ignore[arg-type]
+    monkeypatch.setenv("GLYPHFLOW_SERVING_CONFIG", config.model_dump_json(by_alias=True))
+    with TestClient(app_from_environment()) as client:
+        assert client.get("/v1/model").json()["limits"]["max_chars"] == 7
+
+
+def test_several_workers_need_a_fixed_port() -> None:
+    with pytest.raises(ValueError, match="fixed port"):
+        ServingConfig(workers=2, port=0)
