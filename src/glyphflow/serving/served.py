@@ -39,7 +39,14 @@ def _load(uri: str, tracking_uri: str | None) -> Any:
     if _is_mlflow_uri(uri):
         from glyphflow.tracking.registry import load_model
 
-        return load_model(uri, tracking_uri=tracking_uri)
+        try:
+            return load_model(uri, tracking_uri=tracking_uri)
+        except UsageError as err:
+            raise UsageError(
+                f"{err} (tracking URI: {tracking_uri or 'MLflow default'}). Train a model "
+                "(glyphflow train) and bless it (glyphflow evaluate) to get a champion, or "
+                "set serving.model to a bundle path such as workdir/font-style/model.pt"
+            ) from None
     from glyphflow.models import load
 
     return load(uri)
