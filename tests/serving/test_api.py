@@ -589,3 +589,45 @@ def test_cors_only_for_configured_origins(bundle: Any, client: Any) -> None:
         assert "access-control-allow-origin" not in other.headers
     closed = client.get("/health", headers={"Origin": "https://fonts.example.org"})
     assert "access-control-allow-origin" not in closed.headers
+
+
+def test_a_configured_classifier_scores_generated_glyphs(
+    bundle: Any, tmp_path: Any, render_config: Any, styles: list[list[float]]
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from glyphflow import models
+    from glyphflow.serving.app import create_app
+    from glyphflow.serving.config import ServingConfig
+
+    torch.manual_seed(1)
+    classifier = models.build(
+        {"class": "classifier", "channels": [8, 16], "feature_dim": 16},
+        render_config.chars,
+        (32, 32),
+        render_config.model_dump(),
+    )
+    path = tmp_path / "classifier.pt"
+    models.save(classifier, str(path))
+    config = ServingConfig(model=str(bundle), classifier=str(path))
+    with TestClient(create_app(config)) as scored:
+        assert scored.get("/v1/model").json()["classifier"] is True
+        body = scored.post(
+            "/v1/generate", json={"styles": styles, "chars": "a b", "format": "json"}
+        ).json()
+        assert body["chars"] == "ab"  # a classifier scores glyphs: spaces are left out
+        for block in body["styles"]:
+            assert len(block["images"]) == len(block["confidence"]) == 2
+            assert all(0.0 <= c <= 1.0 for c in block["confidence"])
+        with torch.inference_mode():
+            images = torch.from_numpy(json_images(body["styles"][0])).float()[:, None] / 255
+            probabilities = torch.softmax(classifier.eval()(images), dim=1)
+        label = render_config.chars.index("a")
+        assert body["styles"][0]["confidence"][0] == pytest.approx(
+            float(probabilities[0, label]), abs=1e-5
+        )
+    not_a_classifier = ServingConfig(model=str(bundle), classifier=str(bundle))
+    from glyphflow.core.errors import UsageError
+
+    with pytest.raises(UsageError, match="not a glyph classifier"):
+        create_app(not_a_classifier)

@@ -329,18 +329,22 @@ async def generate(body: GenerateRequest, request: Request) -> Response:
     chars = _chars(request, body.chars, spaces=True)
     z = _styles(request, body.styles)
 
+    drawn = [i for i, c in enumerate(chars) if c != " "]
+    scored = body.format == "json" and served.classifier is not None
+
     def work() -> tuple[NDArray[np.uint8], list[NDArray[np.float32] | None] | None]:
         images = _draw(served, z, chars)
-        confidence = None
-        if body.format == "json" and served.classifier is not None:
-            confidence = [served.confidence(block, chars.replace(" ", "")) for block in images]
-        return images, confidence
+        if not scored:
+            return images, None
+        # spaces are not glyphs: a classifier scores (and the answer lists) drawn ones
+        images = images[:, drawn]
+        text = "".join(chars[i] for i in drawn)
+        return images, [served.confidence(block, text) for block in images]
 
     images, confidence = await _runner(request)(work)
-    if confidence is not None:  # spaces have no confidence: report it for drawn glyphs
-        chars_out = chars.replace(" ", "")
-        images = images[:, [i for i, c in enumerate(chars) if c != " "]]
-        return _answer(served, images, z, chars_out, "json", None, 1, confidence)
+    if scored:
+        text = "".join(chars[i] for i in drawn)
+        return _answer(served, images, z, text, "json", None, 1, confidence)
     return _answer(served, images, z, chars, body.format, body.columns, body.scale)
 
 
