@@ -429,6 +429,21 @@ def evaluate(
     run_stage("evaluation", config, set_ or [])
 
 
+@app.command("serve")
+def serve(
+    config: ConfigOption,
+    set_: SetOption = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (overrides serving.host).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to listen on (overrides serving.port).")
+    ] = None,
+) -> None:
+    """Serve a model: HTTP API under /v1 and the style explorer page at /."""
+    run_stage("serving", config, set_ or [], host=host, port=port)
+
+
 # ---------------------------------------------------------------------------- entry point
 
 

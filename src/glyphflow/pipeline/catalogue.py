@@ -142,3 +142,14 @@ _add(
         output="output",
     )
 )
+_add(
+    StageEntry(
+        "serving",
+        "serve",
+        "glyphflow.serving.config:ServingConfig",
+        "glyphflow.serving.stage:run",
+        "Serve a model: HTTP API and the style explorer page.",
+        inputs=("model",),
+        output="",
+    )
+)
