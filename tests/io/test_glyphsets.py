@@ -182,3 +182,24 @@ def test_reads_shards_from_s3(s3_bucket: str) -> None:
     assert source.layout == "glyph" and source.render["glyph_size"] == 8
     fonts = load_items(source, "train", Selection.build(source), "fonts")
     assert sorted(fonts.font_ids) == sorted(f.font_id for f in made.split("train"))  # type: ignore[union-attr]
+
+
+def test_render_settings_carried_in_extra_are_read(tmp_path: Path) -> None:
+    """Scored records keep the render settings in the manifest's extra, not its config."""
+    from glyphflow.core.config import ConfigModel
+    from glyphflow.io import outputs, storage
+
+    source = make_glyph_dataset(str(tmp_path / "glyphs"), n_fonts=3, charset=CHARSET, size=12)
+    render = describe(source.url).render
+
+    class Passed(ConfigModel):
+        glyphs: str = ""
+
+    scored = str(tmp_path / "scored")
+    out = outputs.StageOutput(scored, "scoring", Passed(glyphs=source.url)).begin()
+    for part in sorted(Path(source.url).rglob("part-*.parquet")):
+        relative = part.relative_to(source.url).as_posix()
+        storage.copy(str(part), out.path(relative))
+    out.extra["render"] = render
+    out.commit()
+    assert describe(scored).render == render

@@ -101,7 +101,10 @@ def describe(url: str) -> Source:
         raise UsageError(f"{url}: {err}") from None
     manifest = read_manifest(url)
     config = manifest.config if manifest is not None else {}
-    render = dict(config.get("render") or {})
+    # Preprocessing keeps the render settings in its config; stages that pass glyph
+    # records on (scoring) carry them forward in the manifest's extra.
+    extra = manifest.extra if manifest is not None else {}
+    render = dict(config.get("render") or extra.get("render") or {})
     if not render:
         _log.warning(
             "%s: the input manifest has no render settings; the model will carry none", url
