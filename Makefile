@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.glyphflow-installed
 EXTRAS ?= train,serve,beam,s3,dev
 
-.PHONY: setup system-deps lint test test-fast bench run clean
+.PHONY: setup system-deps lint test test-fast bench run docs clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,15 @@ test: setup system-deps lint
 
 test-fast: setup
 	$(VENV)/bin/pytest -q -m "not slow"
+
+# The quick start: this machine's fonts (plus the Debian font packages in
+# scripts/debian-fonts.txt) -> validated corpus -> glyphs -> classifier -> scored glyphs
+# -> font-style model -> evaluation; then where the reports are and how to serve.
+run: setup system-deps
+	VENV=$(VENV) bash scripts/quickstart.sh
+
+docs: setup
+	$(VENV)/bin/glyphflow config docs -o docs/config.md
 
 bench: setup
 	$(PY) bench/run_all.py
