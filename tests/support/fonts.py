@@ -26,6 +26,7 @@ from fontTools.ttLib.ttCollection import TTCollection
 
 __all__ = [
     "ALNUM",
+    "SEGMENTS",
     "FontSpec",
     "glyph_name",
     "make_collection",
@@ -42,7 +43,7 @@ OFL = "This Font Software is licensed under the SIL Open Font License, Version 1
 OFL_URL = "https://openfontlicense.org"
 
 # Segments of a 3 (columns) x 4 (rows) grid of points, as pairs of (col, row).
-_SEGMENTS = [
+SEGMENTS = [
     ((0, 0), (2, 0)),
     ((0, 3), (2, 3)),
     ((0, 0), (0, 3)),
@@ -94,9 +95,9 @@ def glyph_name(char: str) -> str:
 def _segments(char: str, seed: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
     digest = hashlib.sha256(f"{seed}:{char}".encode()).digest()
     bits = int.from_bytes(digest[:4], "big")
-    chosen = [seg for i, seg in enumerate(_SEGMENTS) if bits >> i & 1]
+    chosen = [seg for i, seg in enumerate(SEGMENTS) if bits >> i & 1]
     if len(chosen) < 3:
-        chosen = _SEGMENTS[:2] + chosen + [_SEGMENTS[2 + ord(char) % 10]]
+        chosen = SEGMENTS[:2] + chosen + [SEGMENTS[2 + ord(char) % 10]]
     return chosen
 
 
@@ -136,7 +137,7 @@ def _draw_char(spec: FontSpec, char: str, pen: Any) -> None:
     margin = 60.0
     half = spec.stroke / 2
     if spec.same_box:
-        for seg in _SEGMENTS[:4]:
+        for seg in SEGMENTS[:4]:
             _draw_segment(spec, pen, seg, margin, half)
         return
     for seg in _segments(char, spec.seed):

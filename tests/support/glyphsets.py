@@ -25,27 +25,12 @@ from glyphflow.core.config import ConfigModel
 from glyphflow.io import records, storage
 from glyphflow.io.outputs import StageOutput
 from glyphflow.io.shards import ShardWriter
+from tests.support.fonts import SEGMENTS
 
 __all__ = ["FontStyle", "GlyphSet", "SyntheticFont", "draw_glyph", "make_glyph_dataset"]
 
-# Segments of a 3 (columns) x 4 (rows) grid, as pairs of (col, row); row 0 is the top.
-_SEGMENTS = np.array(
-    [
-        ((0, 0), (2, 0)),
-        ((0, 3), (2, 3)),
-        ((0, 0), (0, 3)),
-        ((2, 0), (2, 3)),
-        ((0, 1), (2, 1)),
-        ((0, 2), (2, 2)),
-        ((1, 0), (1, 3)),
-        ((0, 0), (2, 3)),
-        ((0, 3), (2, 0)),
-        ((0, 1), (0, 2)),
-        ((2, 1), (2, 2)),
-        ((1, 1), (1, 2)),
-    ],
-    dtype=np.float64,
-)
+# The same stroke grid as the FontBuilder fonts, so both kinds of test glyphs agree.
+_SEGMENTS = np.array(SEGMENTS, dtype=np.float64)
 
 
 @dataclass(frozen=True)
