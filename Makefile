@@ -8,7 +8,11 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.glyphflow-installed
 EXTRAS ?= train,serve,beam,s3,dev
 
-.PHONY: setup system-deps lint test test-fast bench run docs clean
+.PHONY: setup system-deps lint test test-fast test-integrations bench run docs clean
+
+# Framework integrations, each tested in its own venv under .venvs/ (see
+# scripts/test-integration.sh): `make test-integrations`, or one: `make test-integration-zenml`.
+INTEGRATIONS := zenml clearml mlserver bentoml
 
 setup: $(STAMP)
 
@@ -34,6 +38,11 @@ lint: setup
 test: setup system-deps lint
 	$(VENV)/bin/pytest -q
 
+test-integrations: $(addprefix test-integration-,$(INTEGRATIONS))
+
+test-integration-%:
+	bash scripts/test-integration.sh $*
+
 test-fast: setup
 	$(VENV)/bin/pytest -q -m "not slow"
 
@@ -50,4 +59,4 @@ bench: setup
 	$(PY) bench/run_all.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venvs .pytest_cache .mypy_cache .ruff_cache

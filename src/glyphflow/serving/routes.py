@@ -142,20 +142,6 @@ def _styles(request: Request, vectors: list[list[float]], what: str = "styles") 
     return np.asarray(vectors, dtype=np.float32).reshape(len(vectors), served.latent_dim)
 
 
-def _draw(served: ServedModel, z: NDArray[Any], chars: str) -> NDArray[np.uint8]:
-    """(B, len(chars), H, W) uint8 glyphs; spaces are blank, repeats decoded once."""
-    distinct = "".join(dict.fromkeys(c for c in chars if c != " "))
-    height, width = served.image_shape
-    out = np.zeros((len(z), len(chars), height, width), dtype=np.uint8)
-    if distinct:
-        images = served.decode(z, distinct)
-        where = {c: i for i, c in enumerate(distinct)}
-        for j, char in enumerate(chars):
-            if char != " ":
-                out[:, j] = images[:, where[char]]
-    return out
-
-
 def _answer(
     served: ServedModel,
     images: NDArray[np.uint8],
@@ -333,7 +319,7 @@ async def generate(body: GenerateRequest, request: Request) -> Response:
     scored = body.format == "json" and served.classifier is not None
 
     def work() -> tuple[NDArray[np.uint8], list[NDArray[np.float32] | None] | None]:
-        images = _draw(served, z, chars)
+        images = served.draw(z, chars)
         if not scored:
             return images, None
         # spaces are not glyphs: a classifier scores (and the answer lists) drawn ones
@@ -414,9 +400,7 @@ async def complete(
         upload = await _font_upload(font, face_index, request)
         encoded = await _runner(request)(_encode, served, upload, face_index)
         z = encoded.z
-        observed = {
-            c: encoded.images[i] for i, c in enumerate(served.charset) if encoded.present[i]
-        }
+        observed = encoded.observed_glyphs()
     else:
         if len(files) > config.limits.max_chars:
             raise ApiError(
@@ -441,19 +425,8 @@ async def complete(
         stack = np.stack(pixels)
         z = await _runner(request)(served.encode_glyphs, stack, chars)
         observed = dict(zip(chars, stack, strict=True))
-    charset = served.charset
-    z2 = z[None]
-
-    def work() -> NDArray[np.uint8]:
-        out = served.decode(z2, charset)
-        if keep_observed:
-            for i, char in enumerate(charset):
-                if char in observed:
-                    out[0, i] = observed[char]
-        return out
-
-    drawn = await _runner(request)(work)
-    return _answer(served, drawn, z2, charset, format, columns, scale)
+    drawn = await _runner(request)(served.complete, z, observed, keep_observed)
+    return _answer(served, drawn, z[None], served.charset, format, columns, scale)
 
 
 @api.post(
@@ -511,7 +484,7 @@ async def interpolate(
             )
     weights = np.linspace(0.0, 1.0, steps, dtype=np.float32)[:, None]
     z = (1.0 - weights) * ends[0][None] + weights * ends[1][None]
-    drawn = await _runner(request)(_draw, served, z, text)
+    drawn = await _runner(request)(served.draw, z, text)
     return _answer(served, drawn, z, text, format, columns, scale)
 
 

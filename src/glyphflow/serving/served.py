@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -119,6 +120,10 @@ class Encoded:
         """The characters whose images went into the style vector."""
         return "".join(c for c, p in zip(self.charset, self.present, strict=True) if p)
 
+    def observed_glyphs(self) -> dict[str, NDArray[np.uint8]]:
+        """Character -> the font's own glyph, for the characters it has."""
+        return {c: self.images[i] for i, c in enumerate(self.charset) if self.present[i]}
+
 
 class ServedModel:
     """A loaded style model (and optional classifier) with the operations the API offers."""
@@ -198,6 +203,41 @@ class ServedModel:
         with torch.inference_mode():
             images = self.model.decode(codes, labels.expand(codes.shape[0], -1))
         out: NDArray[np.uint8] = (images.clamp(0.0, 1.0) * 255.0).round().to(torch.uint8).numpy()
+        return out
+
+    def draw(self, z: NDArray[np.floating[Any]], chars: str) -> NDArray[np.uint8]:
+        """Glyphs ``(B, len(chars), H, W)`` uint8 for any text: spaces blank, repeats decoded once.
+
+        What ``/v1/generate`` and ``/v1/interpolate`` answer, and what the framework
+        adapters (MLServer, BentoML) call, so every front end draws alike.
+        """
+        distinct = "".join(dict.fromkeys(c for c in chars if c != " "))
+        codes = np.asarray(z, dtype=np.float32)
+        if codes.ndim == 1:
+            codes = codes[None]
+        height, width = self.image_shape
+        out = np.zeros((len(codes), len(chars), height, width), dtype=np.uint8)
+        if distinct:
+            images = self.decode(codes, distinct)
+            where = {c: i for i, c in enumerate(distinct)}
+            for j, char in enumerate(chars):
+                if char != " ":
+                    out[:, j] = images[:, where[char]]
+        return out
+
+    def complete(
+        self,
+        z: NDArray[np.floating[Any]],
+        observed: Mapping[str, NDArray[np.uint8]],
+        keep_observed: bool = True,
+    ) -> NDArray[np.uint8]:
+        """The whole charset ``(1, C, H, W)`` in style ``z``; with ``keep_observed`` the
+        given glyphs (character -> image) are put back in place of generated ones."""
+        out = self.decode(np.asarray(z, dtype=np.float32).reshape(1, -1), self.charset)
+        if keep_observed:
+            for i, char in enumerate(self.charset):
+                if char in observed:
+                    out[0, i] = observed[char]
         return out
 
     def decode_float(self, z: NDArray[np.floating[Any]], chars: str) -> NDArray[np.float32]:

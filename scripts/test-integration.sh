@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Run one framework integration's tests in its own virtual environment.
+#
+#   bash scripts/test-integration.sh zenml|clearml|mlserver|bentoml
+#
+# Each framework pins its own pydantic, fastapi, protobuf...; none of them may constrain
+# the base install, so each gets .venvs/NAME with glyphflow, the extras the adapter needs
+# and the framework, installed with integrations/NAME/constraints.txt (a set known to
+# install together), then runs tests/integrations/test_NAME.py with the framework required
+# (GLYPHFLOW_INTEGRATION=NAME turns "not installed" into a failure instead of a skip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+name="${1:?usage: test-integration.sh zenml|clearml|mlserver|bentoml}"
+case "$name" in
+  zenml) extras="train,zenml,test" ;;
+  clearml) extras="train,clearml,test" ;;
+  mlserver) extras="train,serve,mlserver,test" ;;
+  bentoml) extras="train,serve,bentoml,test" ;;
+  *) echo "unknown integration '$name' (expected zenml, clearml, mlserver or bentoml)" >&2; exit 2 ;;
+esac
+
+python="${PYTHON:-python3}"
+venv=".venvs/$name"
+constraints="integrations/$name/constraints.txt"
+stamp="$venv/.glyphflow-installed"
+
+if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" || ( -f "$constraints" && "$constraints" -nt "$stamp" ) ]]; then
+  echo "== setting up $venv (glyphflow[$extras])"
+  test -x "$venv/bin/python" || "$python" -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  # torch first, pinned: the CPU wheel on disk (any other spec pulls a CUDA build)
+  "$venv/bin/python" -m pip install -q torch==2.13.0
+  args=(-q -e ".[$extras]")
+  if [[ -f "$constraints" ]]; then args+=(-c "$constraints"); fi
+  "$venv/bin/python" -m pip install "${args[@]}"
+  touch "$stamp"
+fi
+
+echo "== $name integration tests"
+export GLYPHFLOW_INTEGRATION="$name"
+export PATH="$PWD/$venv/bin:$PATH"
+exec "$venv/bin/python" -m pytest -q -p no:cacheprovider "tests/integrations/test_$name.py" "${@:2}"
