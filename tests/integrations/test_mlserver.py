@@ -82,8 +82,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite MLflow store whose glyphflow-style@champion is the tiny model."""
+def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
+    """The tiny model as a bundle, and a SQLite MLflow store whose
+    glyphflow-style@champion is that bundle."""
     from glyphflow import models
     from glyphflow.tracking.registry import log_model, set_alias
     from glyphflow.tracking.runs import TrackingRun
@@ -97,58 +98,62 @@ def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     run.end()
     assert logged.version is not None
     set_alias("glyphflow-style", logged.version, "champion", uri)
-    return uri
+    return {"tracking_uri": uri, "bundle": bundle}
 
 
-@pytest.fixture(scope="module")
-def servers(
-    tracking_uri: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[dict[str, str]]:
-    """MLServer on the repo's example folder and ``glyphflow serve``, both on the champion."""
-    root = tmp_path_factory.mktemp("mlserver")
-    models = root / "models"
-    models.mkdir()
-    # the repo's model settings as they are; the server settings on free ports
-    (models / "model-settings.json").write_text((EXAMPLE / "model-settings.json").read_text())
-    settings = json.loads((EXAMPLE / "settings.json").read_text())
-    http_port, serve_port = free_port(), free_port()
-    settings.update(http_port=http_port, grpc_port=free_port(), metrics_port=free_port())
-    (models / "settings.json").write_text(json.dumps(settings))
-    serve_yaml = root / "serve.yaml"
-    serve_yaml.write_text(
-        f"version: 1\nserving:\n  tracking_uri: {tracking_uri}\n  log_level: warning\n"
-    )
-
+def _env(tracking_uri: str) -> dict[str, str]:
+    """The environment a user has: the venv's commands on PATH, the tracking URI set."""
     bin_dir = str(Path(sys.executable).parent)
     path = os.pathsep.join([str(REPO / "src"), str(REPO), os.environ.get("PYTHONPATH", "")])
-    env = {
+    return {
         **os.environ,
         "PATH": os.pathsep.join([bin_dir, os.environ.get("PATH", "")]),
         "PYTHONPATH": path,
         "MLFLOW_TRACKING_URI": tracking_uri,
+        "OMP_NUM_THREADS": "1",
     }
-    mlserver_cli = Path(bin_dir) / "mlserver"
-    mlserver_log, serve_log = root / "mlserver.log", root / "serve.log"
-    ml = _start([str(mlserver_cli), "start", str(models)], mlserver_log, env, root)
-    gf = _start(
-        [
-            sys.executable,
-            "-m",
-            "glyphflow",
-            "serve",
-            "-c",
-            str(serve_yaml),
-            "--port",
-            str(serve_port),
-        ],
-        serve_log,
-        env,
-        root,
+
+
+def _model_folder(root: Path, **settings: Any) -> tuple[Path, dict[str, Any]]:
+    """A model repository with the repo's model settings and its server settings on free
+    ports (``settings`` changed on top)."""
+    models = root / "models"
+    models.mkdir()
+    (models / "model-settings.json").write_text((EXAMPLE / "model-settings.json").read_text())
+    server = json.loads((EXAMPLE / "settings.json").read_text())
+    server.update(http_port=free_port(), grpc_port=free_port(), metrics_port=free_port())
+    server.update(settings)
+    (models / "settings.json").write_text(json.dumps(server))
+    return models, server
+
+
+def _mlserver(models: Path, env: dict[str, str], root: Path) -> subprocess.Popen[bytes]:
+    command = [str(Path(sys.executable).with_name("mlserver")), "start", str(models)]
+    return _start(command, root / "mlserver.log", env, root)
+
+
+@pytest.fixture(scope="module")
+def servers(
+    store: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """MLServer on the repo's example settings and ``glyphflow serve``, both serving the
+    champion (the URI both name by default), started side by side."""
+    root = tmp_path_factory.mktemp("mlserver")
+    models, settings = _model_folder(root)
+    serve_port = free_port()
+    serve_yaml = root / "serve.yaml"
+    serve_yaml.write_text(
+        f"version: 1\nserving:\n  tracking_uri: {store['tracking_uri']}\n  log_level: warning\n"
     )
+    env = _env(store["tracking_uri"])
+    ml = _mlserver(models, env, root)
+    glyphflow_serve = [sys.executable, "-m", "glyphflow", "serve", "-c", str(serve_yaml)]
+    gf = _start([*glyphflow_serve, "--port", str(serve_port)], root / "serve.log", env, root)
     try:
-        ml_url, gf_url = f"http://127.0.0.1:{http_port}", f"http://127.0.0.1:{serve_port}"
-        _wait(ml, f"{ml_url}/v2/models/glyphflow/ready", mlserver_log, "mlserver start")
-        _wait(gf, f"{gf_url}/health", serve_log, "glyphflow serve")
+        ml_url = f"http://127.0.0.1:{settings['http_port']}"
+        gf_url = f"http://127.0.0.1:{serve_port}"
+        _wait(ml, f"{ml_url}/v2/models/glyphflow/ready", root / "mlserver.log", "mlserver start")
+        _wait(gf, f"{gf_url}/health", root / "serve.log", "glyphflow serve")
         yield {"mlserver": ml_url, "serve": gf_url}
     finally:
         _stop(ml)
@@ -390,3 +395,61 @@ def test_refusals_are_4xx_with_glyphflow_words(servers: dict[str, str]) -> None:
         {"inputs": [{"name": "styles", "datatype": "FP32", "shape": [1, 8], "data": STYLES[0]}]},
     )
     assert outputs(ok)["glyphs"]["shape"] == [1, 62, 32, 32]
+
+
+def test_a_bundle_path_in_parallel_workers_over_grpc(
+    store: dict[str, Any], servers: dict[str, str], tmp_path: Path
+) -> None:
+    """MLServer's defaults (inference in a worker process) with the model as a bundle
+    beside the settings file, asked over gRPC: the same style as over REST."""
+    import grpc
+    from mlserver.grpc import dataplane_pb2 as pb
+    from mlserver.grpc import dataplane_pb2_grpc as pb_grpc
+
+    models, settings = _model_folder(tmp_path, parallel_workers=1)
+    (models / "model.pt").write_bytes(Path(store["bundle"]).read_bytes())
+    model_settings = json.loads((models / "model-settings.json").read_text())
+    model_settings["parameters"]["uri"] = "model.pt"  # relative to the settings file
+    (models / "model-settings.json").write_text(json.dumps(model_settings))
+    env = _env("sqlite:///nowhere.db")  # a bundle path needs no tracking
+    process = _mlserver(models, env, tmp_path)
+    try:
+        url = f"http://127.0.0.1:{settings['http_port']}"
+        _wait(process, f"{url}/v2/models/glyphflow/ready", tmp_path / "mlserver.log", "mlserver")
+        font = make_font(FontSpec(family="Serve Sans", stroke=90.0))
+        tensor = pb.ModelInferRequest.InferInputTensor(
+            name="font", datatype="BYTES", shape=[1], contents=pb.InferTensorContents()
+        )
+        tensor.contents.bytes_contents.append(font)  # raw bytes: gRPC needs no base64
+        request = pb.ModelInferRequest(model_name="glyphflow", inputs=[tensor])
+        request.parameters["operation"].string_param = "encode"
+        with grpc.insecure_channel(f"127.0.0.1:{settings['grpc_port']}") as channel:
+            answer = pb_grpc.GRPCInferenceServiceStub(channel).ModelInfer(request, timeout=60)
+        got = {out.name: out for out in answer.outputs}
+        over_rest = outputs(infer(servers, {"inputs": [font_input(font)]}))
+        np.testing.assert_allclose(
+            list(got["style"].contents.fp32_contents), over_rest["style"]["data"], atol=1e-6
+        )
+        assert list(got["style_ids"].contents.bytes_contents) == [
+            s.encode() for s in over_rest["style_ids"]["data"]
+        ]
+
+        # a refusal crosses the worker boundary with its status and glyphflow's words
+        refused = httpx_post(
+            f"{url}/v2/models/glyphflow/infer",
+            {
+                "inputs": [
+                    {"name": "styles", "datatype": "FP32", "shape": [1, 8], "data": STYLES[0]},
+                    text_input("chars", "A€"),
+                ]
+            },
+        )
+        assert refused.status_code == 422 and "cannot draw '€'" in refused.json()["error"]
+    finally:
+        _stop(process)
+
+
+def httpx_post(url: str, body: dict[str, Any]) -> Any:
+    import httpx
+
+    return httpx.post(url, json=body, timeout=60)

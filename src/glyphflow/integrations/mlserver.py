@@ -195,11 +195,12 @@ def _numbers(name: str, array: NDArray[Any], datatype: str) -> ResponseOutput:
 
 
 def _strings(name: str, values: list[str]) -> ResponseOutput:
+    # UTF-8 bytes: what gRPC carries; MLServer writes them as text in JSON answers
     return ResponseOutput(
         name=name,
         shape=[len(values)],
         datatype="BYTES",
-        data=values,
+        data=[value.encode("utf-8") for value in values],
         parameters=Parameters(content_type="str"),
     )
 
