@@ -400,16 +400,29 @@ def test_refusals_are_4xx_with_glyphflow_words(servers: dict[str, str]) -> None:
 def test_a_bundle_path_in_parallel_workers_over_grpc(
     store: dict[str, Any], servers: dict[str, str], tmp_path: Path
 ) -> None:
-    """MLServer's defaults (inference in a worker process) with the model as a bundle
-    beside the settings file, asked over gRPC: the same style as over REST."""
+    """MLServer's defaults (inference in a worker process) with the model and a
+    classifier as bundles beside the settings file: over gRPC the same style as over
+    REST, and generate adds the classifier's confidence."""
     import grpc
+    import torch
     from mlserver.grpc import dataplane_pb2 as pb
     from mlserver.grpc import dataplane_pb2_grpc as pb_grpc
 
+    from glyphflow import models as glyphflow_models
+
     models, settings = _model_folder(tmp_path, parallel_workers=1)
     (models / "model.pt").write_bytes(Path(store["bundle"]).read_bytes())
+    torch.manual_seed(1)
+    classifier = glyphflow_models.build(
+        {"class": "classifier", "channels": [8, 16], "feature_dim": 16},
+        RENDER.chars,
+        (32, 32),
+        RENDER.model_dump(),
+    )
+    glyphflow_models.save(classifier, str(models / "classifier.pt"))
     model_settings = json.loads((models / "model-settings.json").read_text())
     model_settings["parameters"]["uri"] = "model.pt"  # relative to the settings file
+    model_settings["parameters"]["extra"]["classifier"] = "classifier.pt"
     (models / "model-settings.json").write_text(json.dumps(model_settings))
     env = _env("sqlite:///nowhere.db")  # a bundle path needs no tracking
     process = _mlserver(models, env, tmp_path)
@@ -433,6 +446,29 @@ def test_a_bundle_path_in_parallel_workers_over_grpc(
         assert list(got["style_ids"].contents.bytes_contents) == [
             s.encode() for s in over_rest["style_ids"]["data"]
         ]
+
+        # a classifier scores each generated glyph (spaces are not glyphs: 0)
+        scored = outputs(
+            httpx_post(
+                f"{url}/v2/models/glyphflow/infer",
+                {
+                    "inputs": [
+                        {"name": "styles", "datatype": "FP32", "shape": [1, 8], "data": STYLES[0]},
+                        text_input("chars", "a b"),
+                    ]
+                },
+            )
+        )
+        glyphs = array(scored["glyphs"], np.uint8)[0]
+        confidence = array(scored["confidence"], np.float32)
+        assert confidence.shape == (1, 3) and confidence[0, 1] == 0.0
+        with torch.inference_mode():
+            pixels = torch.from_numpy(glyphs[[0, 2]]).float()[:, None] / 255
+            probabilities = torch.softmax(classifier.eval()(pixels), dim=1)
+        labels = [RENDER.chars.index("a"), RENDER.chars.index("b")]
+        np.testing.assert_allclose(
+            confidence[0, [0, 2]], probabilities[[0, 1], labels].numpy(), atol=1e-5
+        )
 
         # a refusal crosses the worker boundary with its status and glyphflow's words
         refused = httpx_post(

@@ -43,6 +43,7 @@ generate.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import os
@@ -209,14 +210,17 @@ def _strings(name: str, values: list[str]) -> ResponseOutput:
 
 
 def _resolve_uri(uri: str, settings_file: str | None) -> str:
-    """A relative bundle path is relative to the model settings file, as MLServer's are."""
+    """A relative bundle path is relative to the model settings file (as MLServer's own
+    runtimes take ``parameters.uri``) when a file is there."""
     if ":/" in uri or os.path.isabs(uri) or not settings_file:
         return uri
     beside = os.path.join(os.path.dirname(os.path.abspath(settings_file)), uri)
     return beside if os.path.exists(beside) else uri
 
 
-def _serving_config(uri: str | None, extra: Mapping[str, Any], source: str) -> ServingConfig:
+def _serving_config(
+    uri: str | None, extra: Mapping[str, Any], source: str, settings_file: str | None
+) -> ServingConfig:
     if not uri:
         raise UsageError(
             f"{source}: parameters.uri names no model; set it to a registry alias "
@@ -229,6 +233,8 @@ def _serving_config(uri: str | None, extra: Mapping[str, Any], source: str) -> S
             f"it takes {', '.join(EXTRA_KEYS)}"
         )
     values = {key: extra[key] for key in EXTRA_KEYS if key in extra}
+    if isinstance(values.get("classifier"), str):
+        values["classifier"] = _resolve_uri(values["classifier"], settings_file)
     values.setdefault("tracking_uri", os.environ.get("MLFLOW_TRACKING_URI") or None)
     try:
         return ServingConfig.model_validate({"model": uri, **values})
@@ -252,12 +258,14 @@ class GlyphflowRuntime(MLModel):  # type: ignore[misc]
             _resolve_uri(params.uri, self.settings._source) if params and params.uri else None,
             dict((params.extra if params else None) or {}),
             source,
+            self.settings._source,
         )
         self.limits = config.limits
         self._runner: Runner = Runner(
             config.limits.max_concurrency, config.limits.request_timeout_s
         )
-        self.served = await self._runner(
+        # in a thread, but not under the request time limit: a registry download may be slow
+        self.served = await asyncio.to_thread(
             load_served_model,
             config.model,
             config.classifier,
@@ -353,7 +361,10 @@ class GlyphflowRuntime(MLModel):  # type: ignore[misc]
                 f"styles has {len(array):,} vectors, more than the "
                 f"{self.limits.max_batch:,} allowed (limits.max_batch)"
             )
-        styles = array.astype(np.float32)
+        try:
+            styles = array.astype(np.float32)
+        except (ValueError, TypeError):
+            raise RequestRefusedError("styles must hold numbers") from None
         if not (np.isfinite(styles).all() and (np.abs(styles) <= MAX_STYLE_VALUE).all()):
             raise RequestRefusedError(
                 f"styles values must be finite and within ±{MAX_STYLE_VALUE:g}"
@@ -452,6 +463,8 @@ class GlyphflowRuntime(MLModel):  # type: ignore[misc]
                     f"images has shape {list(images.shape)}; give [K, {height}, {width}] "
                     "glyphs of the model's size (uint8, ink 255 on 0)"
                 )
+            if images.dtype.kind not in "iu" or images.min() < 0 or images.max() > 255:
+                raise RequestRefusedError("images must hold integers 0..255 (ink 255)")
             text = _text(inputs["chars"]) if "chars" in inputs else ""
             if len(text) != len(images):
                 raise RequestRefusedError(
