@@ -489,3 +489,25 @@ def httpx_post(url: str, body: dict[str, Any]) -> Any:
     import httpx
 
     return httpx.post(url, json=body, timeout=60)
+
+
+def test_model_settings_mistakes_say_what_to_fix() -> None:
+    import asyncio
+
+    from mlserver.settings import ModelSettings
+
+    from glyphflow.core.errors import UsageError
+    from glyphflow.integrations.mlserver import GlyphflowRuntime
+
+    def load(parameters: dict[str, Any]) -> None:
+        settings = ModelSettings(
+            name="glyphflow", implementation=GlyphflowRuntime, parameters=parameters
+        )
+        asyncio.run(GlyphflowRuntime(settings).load())
+
+    with pytest.raises(UsageError, match=r"parameters\.uri names no model"):
+        load({})
+    with pytest.raises(UsageError, match=r"'torch_thread'.*it takes tracking_uri"):
+        load({"uri": "model.pt", "extra": {"torch_thread": 2}})
+    with pytest.raises(UsageError, match=r"parameters\.extra is not valid.*max_chars"):
+        load({"uri": "model.pt", "extra": {"limits": {"max_chars": 0}}})

@@ -62,6 +62,7 @@ from mlserver.types import (
     RequestInput,
     ResponseOutput,
 )
+from pydantic import ValidationError
 
 from glyphflow.core.errors import UsageError
 from glyphflow.glyphs import FontRenderError
@@ -238,8 +239,9 @@ def _serving_config(
     values.setdefault("tracking_uri", os.environ.get("MLFLOW_TRACKING_URI") or None)
     try:
         return ServingConfig.model_validate({"model": uri, **values})
-    except ValueError as err:
-        raise UsageError(f"{source}: parameters.extra is not valid: {err}") from None
+    except ValidationError as err:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors())
+        raise UsageError(f"{source}: parameters.extra is not valid: {problems}") from None
 
 
 class GlyphflowRuntime(MLModel):  # type: ignore[misc]
