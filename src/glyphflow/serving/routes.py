@@ -18,8 +18,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from glyphflow import __version__
-from glyphflow.glyphs import FontRenderError
-from glyphflow.serving import sheets, uploads
+from glyphflow.serving import operations, sheets, uploads
 from glyphflow.serving.config import ServingConfig
 from glyphflow.serving.errors import ApiError
 from glyphflow.serving.schemas import (
@@ -33,7 +32,6 @@ from glyphflow.serving.schemas import (
     ModelInfo,
     SampleRequest,
     SampleResponse,
-    StyleGlyphs,
 )
 from glyphflow.serving.served import ServedModel, style_id
 
@@ -95,51 +93,13 @@ def _runner(request: Request) -> Runner:
 
 def _chars(request: Request, chars: str | None, *, spaces: bool, distinct: bool = False) -> str:
     """The characters to draw: checked against the charset and ``limits.max_chars``."""
-    served = _served(request)
-    limit = _config(request).limits.max_chars
-    text = served.charset if chars is None or chars == "" else chars
-    if distinct:
-        text = "".join(dict.fromkeys(c for c in text if c != " "))
-        if not text:
-            text = served.charset
-    if len(text) > limit:
-        raise ApiError(
-            422,
-            "too_many_chars",
-            f"chars has {len(text):,} characters, more than the {limit:,} allowed "
-            "(limits.max_chars)",
-        )
-    unknown = served.unknown(text.replace(" ", "") if spaces else text)
-    if unknown:
-        shown = unknown if len(unknown) <= 20 else unknown[:20] + "..."
-        raise ApiError(
-            422,
-            "unknown_chars",
-            f"the model cannot draw {shown!r}; it draws {served.charset!r}"
-            + (" and spaces" if spaces else ""),
-        )
-    return text
+    return operations.check_chars(
+        _served(request), _config(request).limits, chars, spaces=spaces, distinct=distinct
+    )
 
 
 def _styles(request: Request, vectors: list[list[float]], what: str = "styles") -> NDArray[Any]:
-    served = _served(request)
-    limit = _config(request).limits.max_batch
-    if len(vectors) > limit:
-        raise ApiError(
-            422,
-            "too_many_styles",
-            f"{what} has {len(vectors):,} vectors, more than the {limit:,} allowed "
-            "(limits.max_batch)",
-        )
-    for i, vector in enumerate(vectors):
-        if len(vector) != served.latent_dim:
-            raise ApiError(
-                422,
-                "bad_style",
-                f"{what}[{i}] has {len(vector)} values; this model's style vectors have "
-                f"{served.latent_dim} (see GET /v1/model)",
-            )
-    return np.asarray(vectors, dtype=np.float32).reshape(len(vectors), served.latent_dim)
+    return operations.check_styles(_served(request), _config(request).limits, vectors, what)
 
 
 def _answer(
@@ -152,25 +112,10 @@ def _answer(
     scale: int,
     confidence: list[NDArray[np.float32] | None] | None = None,
 ) -> Response:
-    ids = [style_id(served.model_id, vector) for vector in z]
     if fmt == "json":
-        body = GlyphArrays(
-            model=served.model_id,
-            chars=chars,
-            shape=list(served.image_shape),
-            styles=[
-                StyleGlyphs(
-                    style=[float(v) for v in vector],
-                    style_id=sid,
-                    images=sheets.encode_arrays(block),
-                    confidence=None
-                    if confidence is None or confidence[i] is None
-                    else [float(c) for c in confidence[i]],  # type: ignore[union-attr]
-                )
-                for i, (vector, sid, block) in enumerate(zip(z, ids, images, strict=True))
-            ],
-        )
+        body = operations.glyph_arrays(served, images, z, chars, confidence)
         return JSONResponse(body.model_dump(mode="json"))
+    ids = [style_id(served.model_id, vector) for vector in z]
     cols, _ = sheets.sheet_layout(len(chars), columns)
     height, width = served.image_shape
     return Response(
@@ -207,12 +152,7 @@ async def _font_upload(upload: UploadFile, face_index: int, request: Request) ->
 
 def _encode(served: ServedModel, font: uploads.FontUpload, face_index: int) -> Any:
     """Encode in a worker thread, turning font problems into 422s."""
-    try:
-        return served.encode_font(font.data, face_index)
-    except FontRenderError as err:
-        raise ApiError(422, err.reason, f"{font.name or 'the font'}: {err.message}") from None
-    except ValueError as err:
-        raise ApiError(422, "no_glyphs", f"{font.name or 'the font'}: {err}") from None
+    return operations.encode_upload(served, font, face_index)
 
 
 def _parse_style(text: str, what: str) -> list[float]:
@@ -264,26 +204,7 @@ class FontCache:
 
 @api.get("/model", response_model=ModelInfo, summary="What the served model is and accepts")
 async def model_info(request: Request) -> ModelInfo:
-    served = _served(request)
-    limits = _config(request).limits
-    return ModelInfo(
-        model=served.model_id,
-        source=served.source,
-        kind=served.kind,
-        latent_dim=served.latent_dim,
-        charset=served.charset,
-        glyph_shape=list(served.image_shape),
-        render=served.render.model_dump(mode="json"),
-        classifier=served.classifier is not None,
-        limits={
-            "max_upload_bytes": limits.max_upload_bytes,
-            "max_chars": limits.max_chars,
-            "max_batch": limits.max_batch,
-            "max_steps": limits.max_steps,
-            "max_image_pixels": limits.max_image_pixels,
-            "request_timeout_s": limits.request_timeout_s,
-        },
-    )
+    return operations.model_info(_served(request), _config(request).limits)
 
 
 @api.post("/sample", response_model=SampleResponse, summary="Style vectors from the prior")
@@ -348,17 +269,7 @@ async def encode(
     served = _served(request)
     font = await _font_upload(file, face_index, request)
     encoded = await _runner(request)(_encode, served, font, face_index)
-    return EncodeResponse(
-        model=served.model_id,
-        style=[float(v) for v in encoded.z],
-        style_id=style_id(served.model_id, encoded.z),
-        file=font.name,
-        face_index=face_index,
-        family=encoded.family,
-        style_name=encoded.style,
-        observed=encoded.observed,
-        missing=encoded.missing,
-    )
+    return operations.encode_answer(served, font, face_index, encoded)
 
 
 @api.post(
