@@ -65,8 +65,7 @@ from mlserver.types import (
 from pydantic import ValidationError
 
 from glyphflow.core.errors import UsageError
-from glyphflow.glyphs import FontRenderError
-from glyphflow.serving import uploads
+from glyphflow.serving import operations, uploads
 from glyphflow.serving.config import LimitsConfig, ServingConfig
 from glyphflow.serving.errors import ApiError
 from glyphflow.serving.schemas import MAX_STYLE_VALUE
@@ -331,21 +330,7 @@ class GlyphflowRuntime(MLModel):  # type: ignore[misc]
 
     def _chars(self, text: str, *, spaces: bool) -> str:
         """The characters to draw, checked as ``/v1/generate`` checks them."""
-        served = self.served
-        limit = self.limits.max_chars
-        if len(text) > limit:
-            raise RequestRefusedError(
-                f"chars has {len(text):,} characters, more than the {limit:,} allowed "
-                "(limits.max_chars)"
-            )
-        unknown = served.unknown(text.replace(" ", "") if spaces else text)
-        if unknown:
-            shown = unknown if len(unknown) <= 20 else unknown[:20] + "..."
-            raise RequestRefusedError(
-                f"the model cannot draw {shown!r}; it draws {served.charset!r}"
-                + (" and spaces" if spaces else "")
-            )
-        return text
+        return operations.check_chars(self.served, self.limits, text, spaces=spaces)
 
     def _styles(self, inp: RequestInput) -> NDArray[np.float32]:
         served = self.served
@@ -386,12 +371,7 @@ class GlyphflowRuntime(MLModel):  # type: ignore[misc]
         font, face_index = self._font(inputs)
 
         def work() -> Any:
-            try:
-                return self.served.encode_font(font.data, face_index)
-            except FontRenderError as err:
-                raise RequestRefusedError(f"the font: {err.message}") from None
-            except ValueError as err:
-                raise RequestRefusedError(f"the font: {err}") from None
+            return operations.encode_upload(self.served, font, face_index)
 
         return await self._runner(work)
 
