@@ -85,14 +85,15 @@ for run in runs.items:
     run = client.get_pipeline_run(run.id)
     steps = {}
     for name, step_run in run.steps.items():
-        artifact = step_run.outputs["output"]
-        artifact = artifact[0] if isinstance(artifact, list) else artifact
+        artifact = (step_run.outputs.get("output") or [None])[0]
         steps[name] = {
             "status": str(step_run.status.value),
             "inputs": sorted(step_run.inputs),
-            "output": artifact.load(),
+            "output": artifact.load() if artifact else None,
             "metadata": {k: str(v) for k, v in step_run.run_metadata.items()},
-            "artifact_metadata": {k: str(v) for k, v in artifact.run_metadata.items()},
+            "artifact_metadata": (
+                {k: str(v) for k, v in artifact.run_metadata.items()} if artifact else {}
+            ),
         }
     out.append({"status": str(run.status.value), "order": list(run.steps), "steps": steps})
 print("READ-BACK " + json.dumps(out))
@@ -118,12 +119,14 @@ def _zenml_env(root: Path) -> dict[str, str]:
     return env
 
 
-def _python(args: list[str], env: dict[str, str], cwd: Path) -> str:
+def _python(args: list[str], env: dict[str, str], cwd: Path, expect: int = 0) -> str:
     done = subprocess.run(
         [sys.executable, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=600
     )
-    assert done.returncode == 0, f"{args} failed:\n{done.stdout[-4000:]}\n{done.stderr[-8000:]}"
-    return done.stdout
+    assert done.returncode == expect, (
+        f"{args} exited {done.returncode}:\n{done.stdout[-4000:]}\n{done.stderr[-8000:]}"
+    )
+    return done.stdout + done.stderr
 
 
 def _read_back(env: dict[str, str], cwd: Path, name: str) -> list[dict[str, Any]]:
@@ -148,43 +151,64 @@ def test_the_pipeline_runs_in_zenml_and_glyphflow_decides_the_cache(tmp_path: Pa
         (fonts / f"synth-{i:02d}.ttf").write_bytes(make_font(spec))
     work = tmp_path / "work"
     path = tmp_path / "pipeline.yaml"
-    path.write_text(
-        PIPELINE.format(workdir=work, fonts=fonts, tracking=tmp_path / "mlflow.db")
-    )
+    path.write_text(PIPELINE.format(workdir=work, fonts=fonts, tracking=tmp_path / "mlflow.db"))
     env = _zenml_env(tmp_path)
 
     first = _python(["-m", "glyphflow.integrations.zenml", str(path)], env, tmp_path)
     assert "ingest: ran" in first, first
-    second = _python(["-m", "glyphflow.integrations.zenml", str(path)], env, tmp_path)
-    assert "validate: skipped" in second, second
+    # The second run through the README's example script, which reads the run back.
+    example = Path(__file__).resolve().parents[2] / "integrations" / "zenml" / "example.py"
+    second = _python([str(example), str(path)], env, tmp_path)
+    assert "ingest: zenml completed, glyphflow ran (reads sources outside" in second, second
+    assert "evaluate: zenml completed, glyphflow skipped (up to date (" in second, second
+    # The data is in glyphflow's layout, complete (read before the failing run below).
+    fingerprints = {}
+    for name in STEPS:
+        assert (work / name / "_SUCCESS").exists()
+        manifest = json.loads((work / name / "_manifest.json").read_text())
+        fingerprints[name] = manifest["fingerprint"]
+    verdicts = {p.name for p in (work / "evaluate").iterdir()} & {"BLESSED", "NOT_BLESSED"}
+    assert len(verdicts) == 1
+
+    # A stage that fails stops the ZenML run with glyphflow's own message, as `glyphflow
+    # run` does; the steps after it are not run.
+    failed = _python(
+        ["-m", "glyphflow.integrations.zenml", str(path), "--set", "ingest.min_fonts=50"],
+        env,
+        tmp_path,
+        expect=1,
+    )
+    assert "error: ingestion indexed 10 faces, fewer than min_fonts=50" in failed, failed
 
     runs = _read_back(env, tmp_path, "glyphflow-pipeline")
-    assert len(runs) == 2
-    one, two = runs
-    for recorded in runs:
+    assert len(runs) == 3
+    one, two, three = runs
+    assert three["status"] == "failed"
+    assert {n: s["status"] for n, s in three["steps"].items()} == {"ingest": "failed"}
+    for recorded in (one, two):
         assert recorded["status"] == "completed"
         assert recorded["order"] == STEPS
         assert all(s["status"] == "completed" for s in recorded["steps"].values())
-    # The artifacts are the output URLs; the data is in glyphflow's layout there.
+    # The artifacts are the output URLs; the metadata is glyphflow's decision and facts.
     for name in STEPS:
-        output = one["steps"][name]["output"]
-        assert output == str(work / name)
-        assert (Path(output) / "_SUCCESS").exists()
-        assert (Path(output) / "_manifest.json").exists()
-        assert two["steps"][name]["output"] == output
+        assert one["steps"][name]["output"] == str(work / name)
+        assert two["steps"][name]["output"] == str(work / name)
         meta = one["steps"][name]["metadata"]
         assert meta["glyphflow_status"] == "ran", meta
         assert meta["glyphflow_why"] == "no output yet"
-        manifest = json.loads((Path(output) / "_manifest.json").read_text())
-        assert meta["glyphflow_fingerprint"] == manifest["fingerprint"]
-        assert one["steps"][name]["artifact_metadata"]["glyphflow_fingerprint"] == (
-            manifest["fingerprint"]
-        )
+        assert meta["glyphflow_output"] == str(work / name)
+        assert meta["glyphflow_fingerprint"] == fingerprints[name]
+        artifact = one["steps"][name]["artifact_metadata"]
+        assert artifact["glyphflow_fingerprint"] == fingerprints[name]
     # The DAG's edges are glyphflow's wiring: evaluation reads three steps.
     assert one["steps"]["ingest"]["inputs"] == []
     assert one["steps"]["evaluate"]["inputs"] == ["input_1", "input_2", "input_3"]
-    verdicts = {p.name for p in (work / "evaluate").iterdir()} & {"BLESSED", "NOT_BLESSED"}
-    assert len(verdicts) == 1
+    # The stages' own MLflow runs went to the pipeline file's tracking store.
+    mlflow = pytest.importorskip("mlflow")
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    for name in ("classifier", "style", "evaluate"):
+        run_id = one["steps"][name]["metadata"]["glyphflow_mlflow_run_id"]
+        assert client.get_run(run_id).info.status == "FINISHED"
 
     # Second run: ZenML ran every step (its cache is off), glyphflow skipped all but
     # ingestion (it reads outside sources, so it always runs, incrementally).
@@ -193,6 +217,23 @@ def test_the_pipeline_runs_in_zenml_and_glyphflow_decides_the_cache(tmp_path: Pa
     for name in STEPS[1:]:
         meta = two["steps"][name]["metadata"]
         assert meta["glyphflow_why"].startswith("up to date (")
-        assert meta["glyphflow_fingerprint"] == one["steps"][name]["metadata"][
-            "glyphflow_fingerprint"
-        ]
+        assert (
+            meta["glyphflow_fingerprint"] == one["steps"][name]["metadata"]["glyphflow_fingerprint"]
+        )
+
+
+def test_a_mistake_in_the_pipeline_file_is_reported_before_zenml_starts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from glyphflow.integrations.zenml import main
+
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(
+        "version: 1\npipeline:\n  workdir: w\n  steps:\n"
+        "    - {name: ingest, stage: ingestion, config: {sources: []}}\n"
+        "    - {name: train, stage: trainin}\n"
+    )
+    assert main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:6:" in err
+    assert "did you mean 'training'?" in err
