@@ -11,7 +11,7 @@ from glyphflow.core.errors import StageFailedError, UsageError
 from glyphflow.io import storage
 from glyphflow.io.outputs import stage_fingerprint
 from glyphflow.pipeline.lineage import read_record
-from glyphflow.pipeline.runner import PipelineResult, Selection, run_pipeline
+from glyphflow.pipeline.runner import PipelineResult, Selection, run_pipeline, run_step
 from glyphflow.pipeline.spec import load_pipeline
 from tests.pipeline.demo_stages import PIPELINE
 
@@ -264,3 +264,29 @@ pipeline:
     assert any("did not record the fingerprint of input input" in m for m in messages)
     result = run_pipeline(load_pipeline(str(path)))
     assert result.step("sloppy").why == 'config changed: note: "rewritten" -> "as given"'
+
+
+def test_run_step_settles_one_step_for_an_orchestrator(
+    pipeline_file: Path, demo_catalogue: list[str]
+) -> None:
+    pipeline = load_pipeline(str(pipeline_file))
+    with pytest.raises(UsageError, match=r"step 'double' reads input from step 'numbers'"):
+        run_step(pipeline, "double")
+    ran = [run_step(pipeline, name) for name in pipeline.names]
+    assert [(r.name, r.status, r.why) for r in ran] == [
+        (name, "ran", "no output yet") for name in pipeline.names
+    ]
+    assert demo_catalogue == ["demo_numbers", "demo_double", "demo_sum"]
+    assert _total(pipeline_file) == (0 + 1 + 2 + 3) * 2
+    # no record: the orchestrator keeps its own
+    assert read_record(str(pipeline_file.parent / "work")) is None
+    # the same decision as the whole pipeline's: current, then forced
+    assert run_step(pipeline, "double").status == "skipped"
+    assert run_step(pipeline, "double").fingerprint == ran[1].fingerprint
+    forced = run_step(pipeline, "double", force=True)
+    assert (forced.status, forced.why) == ("ran", "forced (the output was up to date)")
+    with pytest.raises(UsageError, match="no step of that name"):
+        run_step(pipeline, "dubble")
+    failing = load_pipeline(str(pipeline_file), ["double.fail=true"])
+    with pytest.raises(StageFailedError, match="told to fail"):
+        run_step(failing, "double")

@@ -29,7 +29,13 @@ from glyphflow.core.manifest import Manifest
 from glyphflow.pipeline import catalogue
 from glyphflow.pipeline.cache import Decision, config_changes, decide, inspect_output
 from glyphflow.pipeline.lineage import RECORD_NAME, PipelineRecord, StepRecord, write_record
-from glyphflow.pipeline.parent_run import RunTracker, make_tracker, open_parent_run
+from glyphflow.pipeline.parent_run import (
+    PARENT_RUN_ENV,
+    RunTracker,
+    make_tracker,
+    open_parent_run,
+    scoped_environment,
+)
 from glyphflow.pipeline.spec import Pipeline, ResolvedStep
 
 __all__ = [
@@ -40,6 +46,7 @@ __all__ = [
     "StepResult",
     "format_result",
     "run_pipeline",
+    "run_step",
 ]
 
 _log = logging.getLogger(__name__)
@@ -228,6 +235,49 @@ def run_pipeline(
         result.record_url = write_record(record, record_name)
         _close_out(tracker, run_id, record)
     return result
+
+
+def run_step(
+    pipeline: Pipeline,
+    name: str,
+    *,
+    force: bool = False,
+    reporter: Reporter | None = None,
+    tracker: RunTracker | None = None,
+    parent_run_id: str | None = None,
+) -> StepResult:
+    """Settle one step alone (ran or skipped, with why), for an orchestrator that owns the order.
+
+    The same decision and execution as ``glyphflow run --only NAME``, but without a
+    parent run or ``_pipeline.json``: the orchestrator calling this (ZenML) runs each
+    step as its own task and keeps its own record of the run. Its inputs must be
+    complete (the orchestrator ran their steps first). Stages see the pipeline's MLflow
+    store through the environment, and ``parent_run_id`` as their parent if given.
+    Raises the stage's error if it fails.
+    """
+    unselected = Selection(only=(name,)).unselected(pipeline)  # checks the name
+    _check_unselected_inputs(pipeline, unselected)
+    step = pipeline.step(name)
+    tracker = tracker or make_tracker(pipeline.mlflow, pipeline.workdir)
+    env = dict(tracker.environment())
+    if parent_run_id:
+        env[PARENT_RUN_ENV] = parent_run_id
+    with scoped_environment(env):
+        settled = _settle(
+            step, force, reporter or LogReporter(), len(pipeline.steps), tracker, parent_run_id
+        )
+    if settled.exception is not None:
+        raise settled.exception
+    return StepResult(
+        settled.name,
+        settled.stage,
+        settled.status,
+        settled.reasons,
+        settled.output,
+        fingerprint=settled.fingerprint,
+        seconds=settled.seconds,
+        manifest=settled.manifest,
+    )
 
 
 def _stem(source: str) -> str:
