@@ -28,12 +28,14 @@ stamp="$venv/.glyphflow-installed"
 if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" || ( -f "$constraints" && "$constraints" -nt "$stamp" ) ]]; then
   echo "== setting up $venv (glyphflow[$extras])"
   test -x "$venv/bin/python" || "$python" -m venv "$venv"
-  "$venv/bin/python" -m pip install -q --upgrade pip
-  # torch first, pinned: the CPU wheel on disk (any other spec pulls a CUDA build)
-  "$venv/bin/python" -m pip install -q torch==2.13.0
+  # torch first, pinned, with pip: the CPU wheel on disk (any other spec pulls a CUDA
+  # build, and uv does not look on this disk). Then the rest with uv, which installs a
+  # framework's hundred-odd pinned packages in seconds where pip takes minutes; torch is
+  # already there, so uv keeps it.
+  "$venv/bin/python" -m pip install -q torch==2.13.0 'uv>=0.4'
   args=(-q -e ".[$extras]")
   if [[ -f "$constraints" ]]; then args+=(-c "$constraints"); fi
-  "$venv/bin/python" -m pip install "${args[@]}"
+  "$venv/bin/uv" pip install --python "$venv/bin/python" "${args[@]}"
   touch "$stamp"
 fi
 
