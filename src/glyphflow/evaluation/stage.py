@@ -6,7 +6,9 @@ champion, over all and novel test fonts, with the observed glyphs of every font)
 The figures go to the model's MLflow run too (``eval.<subset>.<metric>``, the baseline's
 as ``eval.<subset>.baseline.<metric>``), with the three files as artifacts under
 ``evaluation/``. A blessed, registered model gets the champion alias; the version that
-held it keeps its number and history.
+held it keeps its number and history. With ``clearml.enabled`` the evaluation is also a
+ClearML task of its own: config, figures, verdict, the report's images and files, and
+links to the model judged.
 
 The stage always runs (no "current output" shortcut): the verdict depends on the
 champion in the registry, which may have changed since the last run.

@@ -1,4 +1,4 @@
-"""``glyphflow train``: train a model on glyph records, track it in MLflow, write a bundle.
+"""``glyphflow train``: train a model on glyph records, track it (MLflow, ClearML), write a bundle.
 
 Output folder: ``model.pt`` (the bundle: weights, model config, charset, render settings
 of the training data), ``checkpoints/``, ``metrics.json`` (per-epoch history, best and
