@@ -206,12 +206,13 @@ class ClearmlRun:
             tags=list(tags) or None,
             config_dict=json.loads(json.dumps(dict(metadata or {}), default=str)),
         )
-        if self.task.is_offline():
+        offline_update = getattr(model, "_update_weights_offline", None)
+        if self.task.is_offline() and offline_update is not None:
             # clearml 2.1's update_weights first asks whether the model is published, which
             # offline fails on (its stand-in model has no "locked"); the offline branch it
             # would take next copies the file into the session and queues the model for
             # import_offline_session, which is all there is to do without a server.
-            model._update_weights_offline(weights_filename=local_path)
+            offline_update(weights_filename=local_path)
         else:
             model.update_weights(weights_filename=local_path, auto_delete_file=False)
         return str(model.id)
