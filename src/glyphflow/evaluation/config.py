@@ -23,6 +23,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from glyphflow.core.config import ConfigModel
+from glyphflow.tracking.settings import ClearmlConfig
 
 __all__ = [
     "ChampionConfig",
@@ -186,6 +187,7 @@ class EvaluationConfig(ConfigModel):
     champion: ChampionConfig = Field(default_factory=ChampionConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     mlflow: MlflowSettings = Field(default_factory=MlflowSettings)
+    clearml: ClearmlConfig = Field(default_factory=ClearmlConfig)
 
     @field_validator("k_shots")
     @classmethod

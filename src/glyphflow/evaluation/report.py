@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from glyphflow.evaluation.blessing import Verdict
 
-__all__ = ["FontGrid", "ReportData", "png_strip", "render_report"]
+__all__ = ["FontGrid", "ReportData", "png_strip", "render_report", "report_images"]
 
 _CELL = 40
 _GAP = 2
@@ -43,6 +43,17 @@ def png_strip(
     ``images`` are [H, W] arrays in [0, 1] (float) or 0..255 (uint8) with ink high; None
     draws an empty grey cell; ``framed`` marks cells with a blue frame (observed glyphs).
     """
+    buffer = io.BytesIO()
+    _strip(images, cell, framed).save(buffer, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _strip(
+    images: Sequence[NDArray[Any] | None],
+    cell: int = _CELL,
+    framed: Sequence[bool] | None = None,
+) -> Any:
+    """The PIL image behind :func:`png_strip`."""
     from PIL import Image
 
     count = max(1, len(images))
@@ -64,9 +75,48 @@ def png_strip(
 
             draw = ImageDraw.Draw(canvas)
             draw.rectangle([left - 1, _GAP - 1, left + cell, _GAP + cell], outline=_FRAME, width=2)
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="PNG", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    return canvas
+
+
+def _stack(strips: Sequence[Any]) -> NDArray[np.uint8]:
+    """Strips one above the other as an RGB uint8 array (for trackers' image panels)."""
+    from PIL import Image
+
+    width = max(strip.width for strip in strips)
+    canvas = Image.new("RGB", (width, sum(strip.height for strip in strips)), (255, 255, 255))
+    top = 0
+    for strip in strips:
+        canvas.paste(strip, (0, top))
+        top += strip.height
+    return np.asarray(canvas, dtype=np.uint8)
+
+
+def report_images(data: ReportData) -> dict[str, NDArray[np.uint8]]:
+    """The report's figures as images: per shown font its few-shot rows at the largest k
+    (model, baseline, truth), the interpolation and the random styles."""
+    shown = [data.charset.index(c) for c in data.chars if c in data.charset]
+    out: dict[str, NDArray[np.uint8]] = {}
+    for grid in data.grids:
+        if not grid.rows:
+            continue
+        k = max(grid.rows)
+        row = grid.rows[k]
+        framed = [bool(row["observed"][c]) for c in shown]
+        strips = [
+            _strip([made[c] for c in shown], framed=framed)
+            for made in (row.get(m) for m in ("model", "baseline", "champion"))
+            if made is not None
+        ]
+        truth = [grid.truth[c] if grid.present[c] else None for c in shown]
+        strips.append(_strip(truth, framed=framed))
+        out[f"few_shot k={k} {_short(grid.font_id)}"] = _stack(strips)
+    if data.interpolation is not None:
+        out["interpolation"] = _stack(
+            [_strip([r[c] for c in shown]) for r in data.interpolation[2]]
+        )
+    if data.samples:
+        out["samples"] = _stack([_strip([s[c] for c in shown]) for s in data.samples])
+    return out
 
 
 @dataclass

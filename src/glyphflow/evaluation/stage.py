@@ -6,7 +6,9 @@ champion, over all and novel test fonts, with the observed glyphs of every font)
 The figures go to the model's MLflow run too (``eval.<subset>.<metric>``, the baseline's
 as ``eval.<subset>.baseline.<metric>``), with the three files as artifacts under
 ``evaluation/``. A blessed, registered model gets the champion alias; the version that
-held it keeps its number and history.
+held it keeps its number and history. With ``clearml.enabled`` the evaluation is also a
+ClearML task of its own: config, figures, verdict, the report's images and files, and
+links to the model judged.
 
 The stage always runs (no "current output" shortcut): the verdict depends on the
 champion in the registry, which may have changed since the last run.
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from glyphflow.core.config import dump_config
 from glyphflow.core.errors import StageFailedError, UsageError
 from glyphflow.core.logs import progress
 from glyphflow.core.manifest import Manifest
@@ -42,7 +45,7 @@ from glyphflow.evaluation.measure import (
     summarise_real,
 )
 from glyphflow.evaluation.plan import Plan, make_plan
-from glyphflow.evaluation.report import FontGrid, ReportData, render_report
+from glyphflow.evaluation.report import FontGrid, ReportData, render_report, report_images
 from glyphflow.io import storage
 from glyphflow.io.outputs import StageOutput
 
@@ -105,6 +108,32 @@ def _identity(
 
 def run(config: EvaluationConfig) -> Manifest:
     """Evaluate ``config.model`` on the test fonts of ``config.glyphs``; bless it or not."""
+    clearml = _start_clearml(config) if config.clearml.enabled else None
+    try:
+        manifest = _run(config, clearml)
+    except StageFailedError:  # the evaluation ran: the task records a NOT_BLESSED verdict
+        if clearml is not None:
+            clearml.end("FINISHED")
+        raise
+    except BaseException:
+        if clearml is not None:
+            clearml.end("FAILED")
+        raise
+    if clearml is not None:
+        clearml.end("FINISHED")
+    return manifest
+
+
+def _start_clearml(config: EvaluationConfig) -> Any:
+    from glyphflow.tracking.clearml import ClearmlRun
+
+    name = f"evaluation: {Path(storage.strip_protocol(config.output)).name}"
+    clearml = ClearmlRun.start(config.clearml, "evaluation", name)
+    clearml.log_config(dump_config(config), "evaluation")
+    return clearml
+
+
+def _run(config: EvaluationConfig, clearml: Any) -> Manifest:
     tracking_uri = _tracking_uri(config)
     model = _load(config.model, tracking_uri, config.device)
     if not (hasattr(model, "encode") and hasattr(model, "decode")):
@@ -203,6 +232,8 @@ def run(config: EvaluationConfig) -> Manifest:
     storage.write_text(output.path(verdict.name), verdict.text())
     if identity is not None and identity.run_id and tracking_uri is not None:
         _log_to_run(identity.run_id, tracking_uri, figures, verdict, output)
+    if clearml is not None:
+        _log_to_clearml(clearml, config, model, identity, figures, verdict, report, output)
 
     output.counts.update(
         {
@@ -546,3 +577,44 @@ def _log_to_run(
             files=files,
             artifact_path="evaluation",
         )
+
+
+def _log_to_clearml(
+    clearml: Any,
+    config: EvaluationConfig,
+    model: Any,
+    identity: ModelIdentity | None,
+    figures: dict[str, Figures],
+    verdict: Verdict,
+    report: ReportData,
+    output: StageOutput,
+) -> None:
+    """The figures, the verdict, the report's images and files, and which model was judged."""
+    metrics = _flat_metrics(figures, verdict)
+    clearml.log_summary(metrics)
+    clearml.log_metrics(metrics, 0)
+    extra = getattr(model, "bundle_extra", None) or {}
+    judged = {
+        "glyphflow.evaluation.verdict": verdict.name,
+        "glyphflow.evaluation.reasons": "; ".join(verdict.reasons) or "all checks pass",
+        "glyphflow.model.uri": config.model,
+    }
+    links = {
+        "glyphflow.model.name": identity.name if identity else None,
+        "glyphflow.model.version": identity.version if identity else None,
+        "glyphflow.model.mlflow_run_id": (identity.run_id if identity else None)
+        or extra.get("mlflow_run_id"),
+        "glyphflow.model.clearml_task_id": extra.get("clearml_task_id"),
+    }
+    clearml.set_tags({**judged, **{k: v for k, v in links.items() if v}})
+    clearml.add_tags([verdict.name])
+    for title, image in report_images(report).items():
+        clearml.log_image(image, title, title, 0)
+    with tempfile.TemporaryDirectory(prefix="glyphflow-eval-") as tmp:
+        for name in ("metrics.json", "report.html", verdict.name):
+            local = str(Path(tmp) / name)
+            storage.copy(output.path(name), local)
+            clearml.log_file(local, f"evaluation/{name}")
+    output.extra["clearml_task_id"] = clearml.task_id
+    if clearml.offline_folder:
+        output.extra["clearml_offline_session"] = clearml.offline_folder

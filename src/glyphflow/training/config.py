@@ -1,4 +1,4 @@
-"""The ``training:`` section: input, output, model, optimisation, loop and MLflow settings.
+"""The ``training:`` section: input, output, model, optimisation, loop and tracking settings.
 
 Every field has a default except ``glyphs`` (the preprocessing output to train on) and
 ``output`` (where checkpoints and the model bundle go). The model section picks the
@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from glyphflow.core.config import ComponentSpec, ConfigModel
 from glyphflow.models.config import FontStyleConfig, ModelConfig
 from glyphflow.models.registries import optimizers, schedulers
+from glyphflow.tracking.settings import ClearmlConfig
 
 __all__ = [
     "DEFAULT_REGISTERED_NAMES",
@@ -149,6 +150,7 @@ class TrainingConfig(ConfigModel):
     )
     threads: int | None = Field(None, ge=1, description="torch CPU threads (default: torch's)")
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
+    clearml: ClearmlConfig = Field(default_factory=ClearmlConfig)
 
     @model_validator(mode="before")
     @classmethod

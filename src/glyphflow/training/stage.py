@@ -1,4 +1,4 @@
-"""``glyphflow train``: train a model on glyph records, track it in MLflow, write a bundle.
+"""``glyphflow train``: train a model on glyph records, track it (MLflow, ClearML), write a bundle.
 
 Output folder: ``model.pt`` (the bundle: weights, model config, charset, render settings
 of the training data), ``checkpoints/``, ``metrics.json`` (per-epoch history, best and
@@ -68,6 +68,7 @@ _RESUMABLE_CHANGES = {
     "device",
     "threads",
     "mlflow",
+    "clearml",
 }
 
 
@@ -93,19 +94,6 @@ def run(
         return _run(config, resume, device, world, on_step)
     finally:
         teardown(world)
-
-
-class _MlflowReporter:
-    """Sends loop metrics and images to a tracking run."""
-
-    def __init__(self, tracking: Any) -> None:
-        self.tracking = tracking
-
-    def metrics(self, values: Mapping[str, float], step: int) -> None:
-        self.tracking.log_metrics(values, step)
-
-    def image(self, image: np.ndarray, name: str) -> None:
-        self.tracking.log_image(image, name)
 
 
 @contextlib.contextmanager
@@ -146,6 +134,19 @@ def _start_tracking(config: TrainingConfig, run_id: str | None, source: Source) 
     return tracking
 
 
+def _start_clearml(config: TrainingConfig) -> Any:
+    from glyphflow.tracking.clearml import ClearmlRun
+
+    name = f"training: {Path(storage.strip_protocol(config.output)).name}"
+    return ClearmlRun.start(config.clearml, "training", name, [config.model.class_])
+
+
+def _log_clearml_inputs(clearml: Any, config: TrainingConfig, source: Source) -> None:
+    clearml.log_config(dump_config(config), "training")
+    if source.manifest is not None:
+        clearml.log_dict(source.manifest, "inputs/glyphs_manifest.json")
+
+
 def _log_inputs(tracking: Any, config: TrainingConfig, source: Source) -> None:
     import yaml
 
@@ -159,13 +160,6 @@ def _log_inputs(tracking: Any, config: TrainingConfig, source: Source) -> None:
     )
     if source.manifest is not None:
         tracking.log_dict(source.manifest, "inputs/glyphs_manifest.json")
-    tracking.set_tags(
-        {
-            "glyphflow.charset": source.charset,
-            "glyphflow.image_shape": f"{source.image_shape[0]}x{source.image_shape[1]}",
-            "glyphflow.input": config.glyphs,
-        }
-    )
 
 
 def _prepare_output(out: StageOutput, resume: bool) -> dict[str, Any] | None:
@@ -230,13 +224,30 @@ def _run(
         f", {world.size} processes" if world.distributed else "",
     )
 
-    tracking = None
+    from glyphflow.tracking.fanout import Trackers
+
+    trackers = Trackers()
     run_id = state.get("mlflow_run_id") if state else None
     if world.is_main and config.mlflow.enabled:
-        tracking = _start_tracking(config, run_id, source)
-        _log_inputs(tracking, config, source)
-        run_id = tracking.run_id
-    reporter: Reporter | None = _MlflowReporter(tracking) if tracking is not None else None
+        trackers.mlflow = _start_tracking(config, run_id, source)
+        _log_inputs(trackers.mlflow, config, source)
+        run_id = trackers.mlflow.run_id
+    if world.is_main and config.clearml.enabled:
+        try:
+            trackers.clearml = _start_clearml(config)
+            _log_clearml_inputs(trackers.clearml, config, source)
+        except BaseException:
+            trackers.end("FAILED")
+            raise
+    if trackers:
+        trackers.set_tags(
+            {
+                "glyphflow.charset": source.charset,
+                "glyphflow.image_shape": f"{source.image_shape[0]}x{source.image_shape[1]}",
+                "glyphflow.input": config.glyphs,
+            }
+        )
+    reporter: Reporter | None = trackers if trackers else None
 
     stop = threading.Event()
     trainer = Trainer(
@@ -255,17 +266,20 @@ def _run(
         with _stop_on_signals(stop):
             result = trainer.fit()
     except TrainingInterruptedError:
-        if tracking is not None:
-            tracking.end("KILLED")
+        trackers.end("KILLED")
         raise
     except BaseException:
-        if tracking is not None:
-            tracking.end("FAILED")
+        trackers.end("FAILED")
         raise
 
     manifest: Manifest | None = None
     if world.is_main:
-        manifest = _finish(config, out, trainer, result, source, sel, tracking, total_items)
+        try:
+            manifest = _finish(config, out, trainer, result, source, sel, trackers, total_items)
+        except BaseException:
+            trackers.end("FAILED")
+            raise
+        trackers.end("FINISHED")
     barrier(world)
     if manifest is None:
         manifest = read_manifest(config.output)
@@ -307,9 +321,11 @@ def _finish(
     result: TrainResult,
     source: Source,
     sel: Selection,
-    tracking: Any,
+    trackers: Any,
     total_items: int,
 ) -> Manifest:
+    tracking = trackers.mlflow
+    clearml = trackers.clearml
     model = trainer.model
     final = dict(result.history[-1]) if result.history else {}
     metrics = {
@@ -326,6 +342,7 @@ def _finish(
     extra_bundle = {
         "training_output": config.output,
         "mlflow_run_id": tracking.run_id if tracking is not None else None,
+        "clearml_task_id": clearml.task_id if clearml is not None else None,
         "steps": result.step,
         "metrics": result.best or final,
     }
@@ -361,36 +378,60 @@ def _finish(
             "best_metrics": result.best,
         }
     )
+    metadata = {
+        "model_class": config.model.class_,
+        "charset": sel.charset,
+        "image_shape": list(source.image_shape),
+        "render": source.render,
+        "latent_dim": getattr(model, "latent_dim", None),
+    }
+    summary = {f"final_{k}": v for k, v in final.items() if k not in ("epoch", "step")}
+    summary["samples_per_second"] = result.samples_per_second
+    if trackers:
+        trackers.log_dict(metrics, "metrics.json")
+        trackers.metrics(summary, result.step)
+    if clearml is not None:
+        _finish_clearml(config, out, clearml, bundle_url, summary, metadata)
     if tracking is not None:
         from glyphflow.tracking.registry import log_model
 
-        tracking.log_dict(metrics, "metrics.json")
-        summary = {f"final_{k}": v for k, v in final.items() if k not in ("epoch", "step")}
-        summary["samples_per_second"] = result.samples_per_second
-        tracking.log_metrics(summary, result.step)
         out.mlflow_run_id = tracking.run_id
         out.extra["tracking_uri"] = tracking.tracking_uri
         if config.mlflow.log_model:
             with tempfile.TemporaryDirectory(prefix="glyphflow-bundle-") as tmp:
                 local = str(Path(tmp) / BUNDLE_NAME)
                 storage.copy(bundle_url, local)
-                metadata = {
-                    "model_class": config.model.class_,
-                    "charset": sel.charset,
-                    "image_shape": list(source.image_shape),
-                    "render": source.render,
-                    "latent_dim": getattr(model, "latent_dim", None),
-                }
                 registered = log_model(tracking, local, config.registered_model_name, metadata)
             out.extra["model_uri"] = registered.model_uri
             out.extra["registered_model_name"] = registered.name
             out.extra["registered_model_version"] = registered.version
             if registered.version:
                 _log.info("registered %s version %s", registered.name, registered.version)
-    manifest = out.commit()
-    if tracking is not None:
-        tracking.end("FINISHED")
-    return manifest
+    return out.commit()
+
+
+def _finish_clearml(
+    config: TrainingConfig,
+    out: StageOutput,
+    clearml: Any,
+    bundle_url: str,
+    summary: Mapping[str, float],
+    metadata: Mapping[str, Any],
+) -> None:
+    """The final figures, the image grids and the model bundle on the ClearML task."""
+    clearml.log_summary(summary)
+    out.extra["clearml_task_id"] = clearml.task_id
+    if clearml.offline_folder:
+        out.extra["clearml_offline_session"] = clearml.offline_folder
+    if not config.clearml.log_model:
+        return
+    with tempfile.TemporaryDirectory(prefix="glyphflow-bundle-") as tmp:
+        local = str(Path(tmp) / BUNDLE_NAME)
+        storage.copy(bundle_url, local)
+        name = config.registered_model_name or f"glyphflow-{config.model.class_}"
+        out.extra["clearml_model_id"] = clearml.log_model(
+            local, name, metadata, tags=[config.model.class_]
+        )
 
 
 def _write_png(url: str, image: np.ndarray) -> None:
