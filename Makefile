@@ -16,13 +16,14 @@ INTEGRATIONS := zenml clearml mlserver bentoml
 
 setup: $(STAMP)
 
-# torch first, pinned: on CPU machines the 2.13.0 CPU wheel is on disk; any other spec
-# would pull a multi-gigabyte CUDA build. constraints.txt pins a set known to install.
+# torch first, pinned, with pip: on CPU machines the 2.13.0 CPU wheel is on disk; any
+# other spec would pull a multi-gigabyte CUDA build (and uv does not look on that disk).
+# Then the rest with uv (about a minute where pip takes several), keeping that torch.
+# constraints.txt pins a set known to install together.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -c constraints.txt -e '.[$(EXTRAS)]'
+	$(PY) -m pip install -q torch==2.13.0 'uv>=0.4'
+	$(VENV)/bin/uv pip install --python $(PY) -q -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $(STAMP)
 
 # Debian packages the tests and the quick start use: Chromium for browser tests, real fonts.
