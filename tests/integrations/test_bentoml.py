@@ -13,12 +13,9 @@ model's reference.
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +32,7 @@ httpx = require("httpx", "bentoml")
 from glyphflow.glyphs import RenderConfig  # noqa: E402
 from tests.serving.conftest import LiveServer, free_port, make_style_model  # noqa: E402
 from tests.support.fonts import FontSpec, make_font  # noqa: E402
+from tests.support.servers import register_style_model, running  # noqa: E402
 
 pytestmark = [
     pytest.mark.integration,
@@ -73,20 +71,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="module")
 def tracking_uri(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite MLflow store holding the model as glyphflow-style v1, alias champion."""
-    from glyphflow import models
-    from glyphflow.tracking.registry import log_model, set_alias
-    from glyphflow.tracking.runs import TrackingRun
-
-    folder = tmp_path_factory.mktemp("mlflow")
-    bundle = folder / "model.pt"
-    models.save(make_style_model(RenderConfig(glyph_size=32)), str(bundle))
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
-    run = TrackingRun.start(uri, "glyphflow-bentoml-test", run_name="style")
-    logged = log_model(run, str(bundle), NAME)
-    run.end()
-    assert logged.version is not None
-    set_alias(NAME, logged.version, "champion", uri)
-    return uri
+    registered = register_style_model(
+        tmp_path_factory.mktemp("mlflow"),
+        make_style_model(RenderConfig(glyph_size=32)),
+        NAME,
+        experiment="glyphflow-bentoml-test",
+    )
+    return registered.tracking_uri
 
 
 @pytest.fixture(scope="module")
@@ -130,48 +121,20 @@ def bento_url(
     """``bentoml serve`` of the example folder's service, as the README runs it."""
     port = free_port()
     log = tmp_path_factory.mktemp("logs") / "bentoml-serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                _cli("bentoml"),
-                "serve",
-                "service:GlyphflowService",
-                "--working-dir",
-                str(EXAMPLE),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
+    command = [
+        _cli("bentoml"),
+        "serve",
+        "service:GlyphflowService",
+        "--working-dir",
+        str(EXAMPLE),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 150
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"bentoml serve exited: {log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"bentoml serve did not get ready: {log.read_text()[-3000:]}")
-            time.sleep(0.5)
+    with running(command, f"{url}/readyz", log, "bentoml serve", env=env):
         yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,12 @@ byte, style vectors to 1e-6, completions byte for byte, and refusals with the sa
 from __future__ import annotations
 
 import base64
-import contextlib
 import io
 import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ mlserver = require("mlserver", "mlserver")
 
 from glyphflow.glyphs import RenderConfig, render_font  # noqa: E402
 from tests.serving.conftest import free_port, make_style_model  # noqa: E402
+from tests.support import servers as servers_support  # noqa: E402
 from tests.support.fonts import FontSpec, make_font  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -46,59 +45,14 @@ STYLES = [[0.5, -1.0, 0.0, 0.25, 1.5, -0.5, 0.0, 2.0], [0.0] * 8]
 # ---------------------------------------------------------------------------- servers
 
 
-def _start(
-    command: list[str], log: Path, env: dict[str, str], cwd: Path
-) -> subprocess.Popen[bytes]:
-    with log.open("wb") as out:
-        return subprocess.Popen(
-            command, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd, start_new_session=True
-        )
-
-
-def _wait(process: subprocess.Popen[bytes], url: str, log: Path, what: str) -> None:
-    import httpx
-
-    deadline = time.monotonic() + 150
-    while True:
-        if process.poll() is not None:
-            pytest.fail(f"{what} exited ({process.returncode}): {log.read_text()[-4000:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        if time.monotonic() > deadline:
-            pytest.fail(f"{what} did not answer {url}: {log.read_text()[-4000:]}")
-        time.sleep(0.3)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGINT)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | str]:
     """The tiny model as a bundle, and a SQLite MLflow store whose
     glyphflow-style@champion is that bundle."""
-    from glyphflow import models
-    from glyphflow.tracking.registry import log_model, set_alias
-    from glyphflow.tracking.runs import TrackingRun
-
-    folder = tmp_path_factory.mktemp("mlflow")
-    bundle = folder / "model.pt"
-    models.save(make_style_model(RENDER), str(bundle))
-    uri = f"sqlite:///{folder / 'mlflow.db'}"
-    run = TrackingRun.start(uri, "glyphflow-mlserver-test", run_name="style")
-    logged = log_model(run, str(bundle), "glyphflow-style")
-    run.end()
-    assert logged.version is not None
-    set_alias("glyphflow-style", logged.version, "champion", uri)
-    return {"tracking_uri": uri, "bundle": bundle}
+    registered = servers_support.register_style_model(
+        tmp_path_factory.mktemp("mlflow"), make_style_model(RENDER), experiment="mlserver-test"
+    )
+    return {"tracking_uri": registered.tracking_uri, "bundle": registered.bundle}
 
 
 def _env(tracking_uri: str) -> dict[str, str]:
@@ -129,7 +83,7 @@ def _model_folder(root: Path, **settings: Any) -> tuple[Path, dict[str, Any]]:
 
 def _mlserver(models: Path, env: dict[str, str], root: Path) -> subprocess.Popen[bytes]:
     command = [str(Path(sys.executable).with_name("mlserver")), "start", str(models)]
-    return _start(command, root / "mlserver.log", env, root)
+    return servers_support.start(command, root / "mlserver.log", env, root)
 
 
 @pytest.fixture(scope="module")
@@ -148,16 +102,20 @@ def servers(
     env = _env(store["tracking_uri"])
     ml = _mlserver(models, env, root)
     glyphflow_serve = [sys.executable, "-m", "glyphflow", "serve", "-c", str(serve_yaml)]
-    gf = _start([*glyphflow_serve, "--port", str(serve_port)], root / "serve.log", env, root)
+    gf = servers_support.start(
+        [*glyphflow_serve, "--port", str(serve_port)], root / "serve.log", env, root
+    )
     try:
         ml_url = f"http://127.0.0.1:{settings['http_port']}"
         gf_url = f"http://127.0.0.1:{serve_port}"
-        _wait(ml, f"{ml_url}/v2/models/glyphflow/ready", root / "mlserver.log", "mlserver start")
-        _wait(gf, f"{gf_url}/health", root / "serve.log", "glyphflow serve")
+        servers_support.wait_ready(
+            ml, f"{ml_url}/v2/models/glyphflow/ready", root / "mlserver.log", "mlserver start"
+        )
+        servers_support.wait_ready(gf, f"{gf_url}/health", root / "serve.log", "glyphflow serve")
         yield {"mlserver": ml_url, "serve": gf_url}
     finally:
-        _stop(ml)
-        _stop(gf)
+        servers_support.stop(ml, signal.SIGINT)
+        servers_support.stop(gf, signal.SIGINT)
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -428,7 +386,9 @@ def test_a_bundle_path_in_parallel_workers_over_grpc(
     process = _mlserver(models, env, tmp_path)
     try:
         url = f"http://127.0.0.1:{settings['http_port']}"
-        _wait(process, f"{url}/v2/models/glyphflow/ready", tmp_path / "mlserver.log", "mlserver")
+        servers_support.wait_ready(
+            process, f"{url}/v2/models/glyphflow/ready", tmp_path / "mlserver.log", "mlserver"
+        )
         font = make_font(FontSpec(family="Serve Sans", stroke=90.0))
         tensor = pb.ModelInferRequest.InferInputTensor(
             name="font", datatype="BYTES", shape=[1], contents=pb.InferTensorContents()
@@ -482,7 +442,7 @@ def test_a_bundle_path_in_parallel_workers_over_grpc(
         )
         assert refused.status_code == 422 and "cannot draw '€'" in refused.json()["error"]
     finally:
-        _stop(process)
+        servers_support.stop(process, signal.SIGINT)
 
 
 def httpx_post(url: str, body: dict[str, Any]) -> Any:

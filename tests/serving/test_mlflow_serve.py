@@ -8,13 +8,9 @@ outputs: glyphs for a style (generate) and a style for glyphs (encode).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,6 +20,7 @@ import pytest
 import torch
 
 from tests.serving.conftest import free_port
+from tests.support.servers import running
 
 pytest.importorskip("mlflow", reason="glyphflow[train] is needed for the pyfunc model")
 
@@ -40,8 +37,6 @@ def _mlflow_cli() -> str:
 
 @pytest.fixture(scope="module")
 def scoring_server(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    import httpx
-
     from glyphflow.tracking.pyfunc import save_pyfunc
 
     folder = tmp_path_factory.mktemp("pyfunc") / "model"
@@ -55,52 +50,24 @@ def scoring_server(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         "PATH": path,
         "MLFLOW_TRACKING_URI": f"sqlite:///{folder.parent / 'mlflow.db'}",
     }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                _mlflow_cli(),
-                "models",
-                "serve",
-                "-m",
-                str(folder),
-                "--env-manager",
-                "local",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-w",
-                "1",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
+    command = [
+        _mlflow_cli(),
+        "models",
+        "serve",
+        "-m",
+        str(folder),
+        "--env-manager",
+        "local",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "-w",
+        "1",
+    ]
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"mlflow models serve exited: {log.read_text()[-3000:]}")
-            try:
-                if httpx.get(f"{url}/ping", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"mlflow models serve did not answer: {log.read_text()[-3000:]}")
-            time.sleep(0.5)
+    with running(command, f"{url}/ping", log, "mlflow models serve", env=env):
         yield url
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def test_generate_through_mlflow_serve(scoring_server: str, style_model: Any) -> None:
