@@ -277,13 +277,27 @@ def run_pipeline_command(
         list[str] | None,
         typer.Option("--only", help="Consider only this step (repeatable)."),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Say which steps would run or skip, and why; run and write nothing.",
+        ),
+    ] = False,
 ) -> None:
-    """Run a pipeline's steps in order, skipping each step whose output is current."""
+    """Run a pipeline's steps in order, skipping each step whose output is current.
+
+    One run per workdir at a time: a local workdir is locked (WORKDIR/.glyphflow.lock)
+    while the run lasts; s3:// and other remote workdirs are not locked.
+    """
     from glyphflow.pipeline.runner import Selection, run_pipeline
     from glyphflow.pipeline.spec import load_pipeline
 
     resolved = load_pipeline(pipeline, set_ or [])
     selection = Selection(force=tuple(force or ()), from_=from_, to=to, only=tuple(only or ()))
+    if dry_run:
+        _dry_run(resolved, selection)
+        return
     result = run_pipeline(resolved, selection, reporter=_EchoReporter())
     if not _state["quiet"]:
         counts = {s: len(result.by_status(s)) for s in ("ran", "skipped", "not selected")}
@@ -291,6 +305,20 @@ def run_pipeline_command(
         typer.echo(f"done: {summary}; lineage: glyphflow lineage {resolved.workdir}")
         if result.mlflow_run_id:
             typer.echo(f"MLflow parent run: {result.mlflow_run_id}")
+
+
+def _dry_run(resolved: Any, selection: Any) -> None:
+    """``run --dry-run``: the runner's decisions as lines, then a summary."""
+    from glyphflow.pipeline.runner import format_result, plan_pipeline
+
+    steps = plan_pipeline(resolved, selection)
+    for index, step in enumerate(steps):
+        typer.echo(format_result(step, index, len(steps)))
+    if not _state["quiet"]:
+        statuses = ("would run", "may run", "would skip", "not selected")
+        counts = {s: sum(1 for r in steps if r.status == s) for s in statuses}
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        typer.echo(f"dry run: {summary}; nothing was run or written")
 
 
 @app.command("lineage")

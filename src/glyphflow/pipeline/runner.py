@@ -9,6 +9,11 @@ Every step ends in one status, each with the reason a person can act on:
                   the selected steps that need it, and must then be complete);
 ``failed``        the stage raised; the steps after it are ``not run``.
 
+``plan_pipeline`` (``glyphflow run --dry-run``) settles the same decisions without running
+or writing anything: ``would run``, ``would skip``, ``not selected``, and ``may run`` for a
+step that is current now but reads a step that would run: whether its input then changes
+(and so whether it reruns) is known only once that step has written its new output.
+
 Stages run in this process through their ``run(config)`` function, exactly as from
 Python. After every step ``<workdir>/_pipeline.json`` is rewritten (see lineage), so an
 interrupted pipeline still says how far it got. With ``pipeline.mlflow.enabled`` the run
@@ -29,6 +34,7 @@ from glyphflow.core.manifest import Manifest
 from glyphflow.pipeline import catalogue
 from glyphflow.pipeline.cache import Decision, config_changes, decide, inspect_output
 from glyphflow.pipeline.lineage import RECORD_NAME, PipelineRecord, StepRecord, write_record
+from glyphflow.pipeline.lock import workdir_lock
 from glyphflow.pipeline.parent_run import (
     PARENT_RUN_ENV,
     RunTracker,
@@ -45,6 +51,7 @@ __all__ = [
     "Selection",
     "StepResult",
     "format_result",
+    "plan_pipeline",
     "run_pipeline",
     "run_step",
 ]
@@ -183,6 +190,80 @@ def run_pipeline(
     reporter = reporter or LogReporter()
     unselected = selection.unselected(pipeline)
     _check_unselected_inputs(pipeline, unselected)
+    with workdir_lock(pipeline.workdir, pipeline.source):
+        return _run_locked(
+            pipeline,
+            selection,
+            unselected,
+            reporter,
+            tracker,
+            parent_run_id,
+            run_name,
+            run_tags,
+            run_params,
+            record_name,
+        )
+
+
+def plan_pipeline(pipeline: Pipeline, selection: Selection | None = None) -> list[StepResult]:
+    """Every step's decision as ``run_pipeline`` would take it now; runs and writes nothing.
+
+    Uses the runner's own checks (``Selection``, unselected inputs, ``decide``). A step
+    whose own output is current but which reads a step that would run is ``may run``:
+    its input's new fingerprint exists only after that step has run (a rerun that writes
+    the same content leaves it current). No lock is taken: nothing is written.
+    """
+    selection = selection or Selection()
+    unselected = selection.unselected(pipeline)
+    _check_unselected_inputs(pipeline, unselected)
+    pending: set[str] = set()  # steps that would or may run
+    out: list[StepResult] = []
+    for step in pipeline.steps:
+        if step.name in unselected:
+            out.append(_not_selected(step, unselected[step.name]))
+            continue
+        decision = decide(step, step.name in selection.force)
+        manifest = decision.manifest
+        upstream = sorted({u for u in step.upstream.values() if u in pending})
+        if decision.run:
+            status, reasons = "would run", list(decision.reasons)
+        elif upstream:
+            names = ", ".join(repr(u) for u in upstream)
+            status = "may run"
+            reasons = [
+                f"current now, but reads step {names}, which would run first; it reruns "
+                "if that changes its output (known only after it has run)"
+            ]
+        else:
+            status, reasons = "would skip", list(decision.reasons)
+        if status != "would skip":
+            pending.add(step.name)
+        out.append(
+            StepResult(
+                step.name,
+                step.stage,
+                status,
+                reasons,
+                step.output,
+                fingerprint=manifest.fingerprint if manifest else None,
+                manifest=manifest,
+            )
+        )
+    return out
+
+
+def _run_locked(
+    pipeline: Pipeline,
+    selection: Selection,
+    unselected: dict[str, str],
+    reporter: Reporter,
+    tracker: RunTracker | None,
+    parent_run_id: str | None,
+    run_name: str | None,
+    run_tags: dict[str, str] | None,
+    run_params: dict[str, str] | None,
+    record_name: str,
+) -> PipelineResult:
     tracker = tracker or make_tracker(pipeline.mlflow, pipeline.workdir)
     total = len(pipeline.steps)
     record = PipelineRecord(

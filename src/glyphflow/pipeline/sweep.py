@@ -28,6 +28,7 @@ from typing import Any
 from glyphflow.core.errors import ConfigError, ConfigProblem, GlyphflowError, UsageError
 from glyphflow.core.manifest import Manifest
 from glyphflow.io import storage
+from glyphflow.pipeline.lock import workdir_lock
 from glyphflow.pipeline.parent_run import RunTracker, make_tracker, open_parent_run
 from glyphflow.pipeline.runner import PipelineResult, Reporter, run_pipeline
 from glyphflow.pipeline.spec import Pipeline, load_pipeline
@@ -219,42 +220,43 @@ def run_sweep(
         raise UsageError(
             f"--metrics-step {step_name}: no such step; steps: {', '.join(base.names)}"
         )
-    tracker = tracker or make_tracker(base.mlflow, base.workdir)
-    result = SweepResult(base, list(axes), points, step_name)
-    stem = base.source.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    params = {f"grid.{axis.key}": ",".join(axis.values) for axis in axes}
-    with open_parent_run(
-        tracker, f"sweep:{stem}", None, {"glyphflow.sweep": "true"}, params
-    ) as sweep_run:
-        result.mlflow_run_id = sweep_run
-        for point in points:
-            if on_point is not None:
-                on_point(point, len(points))
-            try:
-                point.result = run_pipeline(
-                    point.pipeline,
-                    reporter=reporter,
-                    tracker=tracker,
-                    parent_run_id=sweep_run,
-                    run_name=f"{stem} point {point.index + 1}: {point.label}",
-                    run_tags={"glyphflow.sweep_point": point.id},
-                    run_params={f"grid.{k}": v for k, v in point.values.items()},
-                    record_name=f"_pipeline@{point.id}.json",
-                )
-            except GlyphflowError as err:
-                point.status, point.error = "failed", str(err)
-            except Exception as err:  # one point's crash must not lose the others
-                point.status, point.error = "failed", f"{type(err).__name__}: {err}"
-            else:
-                point.status = "done"
-                step = point.result.step(step_name)
-                point.metrics = collect_metrics(step.output, step.manifest)
-                tracker.log_metrics(point.result.mlflow_run_id, point.metrics)
-        record = _record(result)
-        result.record_url = storage.join(base.workdir, SWEEP_RECORD)
-        storage.write_text(result.record_url, json.dumps(record, indent=2) + "\n")
-        tracker.set_tags(sweep_run, {"glyphflow.failed_points": str(len(result.failed))})
-        tracker.log_text(sweep_run, json.dumps(record, indent=2), SWEEP_RECORD)
+    with workdir_lock(base.workdir, base.source):  # the points re-enter it
+        tracker = tracker or make_tracker(base.mlflow, base.workdir)
+        result = SweepResult(base, list(axes), points, step_name)
+        stem = base.source.rstrip("/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        params = {f"grid.{axis.key}": ",".join(axis.values) for axis in axes}
+        with open_parent_run(
+            tracker, f"sweep:{stem}", None, {"glyphflow.sweep": "true"}, params
+        ) as sweep_run:
+            result.mlflow_run_id = sweep_run
+            for point in points:
+                if on_point is not None:
+                    on_point(point, len(points))
+                try:
+                    point.result = run_pipeline(
+                        point.pipeline,
+                        reporter=reporter,
+                        tracker=tracker,
+                        parent_run_id=sweep_run,
+                        run_name=f"{stem} point {point.index + 1}: {point.label}",
+                        run_tags={"glyphflow.sweep_point": point.id},
+                        run_params={f"grid.{k}": v for k, v in point.values.items()},
+                        record_name=f"_pipeline@{point.id}.json",
+                    )
+                except GlyphflowError as err:
+                    point.status, point.error = "failed", str(err)
+                except Exception as err:  # one point's crash must not lose the others
+                    point.status, point.error = "failed", f"{type(err).__name__}: {err}"
+                else:
+                    point.status = "done"
+                    step = point.result.step(step_name)
+                    point.metrics = collect_metrics(step.output, step.manifest)
+                    tracker.log_metrics(point.result.mlflow_run_id, point.metrics)
+            record = _record(result)
+            result.record_url = storage.join(base.workdir, SWEEP_RECORD)
+            storage.write_text(result.record_url, json.dumps(record, indent=2) + "\n")
+            tracker.set_tags(sweep_run, {"glyphflow.failed_points": str(len(result.failed))})
+            tracker.log_text(sweep_run, json.dumps(record, indent=2), SWEEP_RECORD)
     return result
 
 
