@@ -16,62 +16,13 @@ from typing import Any
 
 import pytest
 
-from tests.support.fonts import FontSpec, make_font
 from tests.support.integrations import require
+from tests.support.synthetic import STEPS, pipeline_yaml, write_corpus
 
 zenml = require("zenml", "zenml")
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PIPELINE = """\
-version: 1
-pipeline:
-  workdir: {workdir}
-  mlflow: {{enabled: true, tracking_uri: "sqlite:///{tracking}", experiment: zenml-test}}
-  steps:
-    - name: ingest
-      stage: ingestion
-      config:
-        sources: [{{class: files, kwargs: {{urls: ["{fonts}"]}}}}]
-    - name: validate
-      stage: validation
-      config:
-        charset: uppercase
-        render: {{glyph_size: 16}}
-    - name: glyphs
-      stage: preprocessing
-      config:
-        render: {{charset: uppercase, glyph_size: 16}}
-        layout: font
-        splits: {{train: 0.6, val: 0.2, test: 0.2}}
-    - name: classifier
-      stage: training
-      config:
-        model: {{class: classifier, channels: [4, 8], feature_dim: 8}}
-        epochs: 1
-        batch_size: 64
-        threads: 1
-    - name: score
-      stage: scoring
-      inputs: {{glyphs: glyphs, model: classifier}}
-      config: {{threads: 1}}
-    - name: style
-      stage: training
-      inputs: {{glyphs: score}}
-      config:
-        model: {{class: font_style, latent_dim: 4, channels: [4, 8], hidden_dim: 16}}
-        epochs: 1
-        batch_size: 4
-        threads: 1
-    - name: evaluate
-      stage: evaluation
-      inputs: {{glyphs: glyphs, model: style, classifier: classifier}}
-      config:
-        k_shots: [1]
-        thresholds: {{subset: all, absolute: {{few_shot.k1.l1: {{max: 1.0}}}}}}
-"""
-
-STEPS = ["ingest", "validate", "glyphs", "classifier", "score", "style", "evaluate"]
 
 # What ZenML recorded, read back in a fresh process with the same isolated config.
 READ_BACK = """
@@ -139,19 +90,15 @@ def _read_back(env: dict[str, str], cwd: Path, name: str) -> list[dict[str, Any]
 
 
 def test_the_pipeline_runs_in_zenml_and_glyphflow_decides_the_cache(tmp_path: Path) -> None:
-    fonts = tmp_path / "fonts"
-    fonts.mkdir()
-    for i in range(10):
-        spec = FontSpec(
-            family=f"Synth {i:02d}",
-            stroke=30.0 + 10 * i,
-            slant=0.04 * (i % 4),
-            width=380.0 + 15 * (i % 5),
-        )
-        (fonts / f"synth-{i:02d}.ttf").write_bytes(make_font(spec))
+    fonts = write_corpus(tmp_path / "fonts", 10, stroke_step=10.0)
     work = tmp_path / "work"
     path = tmp_path / "pipeline.yaml"
-    path.write_text(PIPELINE.format(workdir=work, fonts=fonts, tracking=tmp_path / "mlflow.db"))
+    tracking = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    path.write_text(
+        pipeline_yaml(
+            work, fonts, tracking, "zenml-test", width=4, epochs=1, k_shots=[1], max_l1=1.0
+        )
+    )
     env = _zenml_env(tmp_path)
 
     first = _python(["-m", "glyphflow.integrations.zenml", str(path)], env, tmp_path)
