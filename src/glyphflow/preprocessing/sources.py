@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow.parquet as pq
 
@@ -43,6 +44,7 @@ _COLUMNS = [
     "postscript_name",
     "source_url",
     "archive_path",
+    "instance",  # accepted.parquet only: the named instance of a variable font
 ]
 
 _log = logging.getLogger(__name__)
@@ -118,7 +120,15 @@ def iter_tasks(
                     source_url=row.get("source_url") or "",
                     archive_path=row.get("archive_path"),
                     split=split_of(key, config.splits, config.seed),
+                    instance=_instance(row.get("instance")),
                 )
+
+
+def _instance(value: list[dict[str, Any]] | None) -> tuple[tuple[str, float], ...] | None:
+    """validation's ``instance`` ([{tag, value}]) as hashable (tag, value) pairs."""
+    if not value:
+        return None
+    return tuple((str(axis["tag"]), float(axis["value"])) for axis in value)
 
 
 def _family_key(family: str) -> str:
