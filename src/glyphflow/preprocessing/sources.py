@@ -4,7 +4,10 @@ The upstream is a validation output (``accepted.parquet``, whose manifest names 
 store it was made from as ``input_urls["raw"]``) or a raw store itself
 (``fonts.parquet``). Font files live in the raw store at ``stored_path``. The index is
 read in record batches, never whole, and every font not rendered yet becomes a
-:class:`FontTask` carrying everything a worker needs, split decided.
+:class:`FontTask` carrying everything a worker needs, split decided. A row of an
+expanded variable font carries its named instance (``instance``), which the worker pins
+before rendering; its family is the variable font's, so ``split_key: family`` keeps all
+instances of one family in one split.
 """
 
 from __future__ import annotations
