@@ -260,3 +260,46 @@ def test_threads_render_concurrently_with_the_same_results() -> None:
 def test_memoryview_input_is_accepted() -> None:
     data = make_font(chars="AB")
     assert render_font(memoryview(data), 0, RenderConfig(charset="AB")).count == 2
+
+
+# ---------------------------------------------------------------------------- variable fonts
+
+
+def _static_instance(data: bytes, weight: float) -> bytes:
+    """The named instance as fontTools' instancer builds it, independently of glyphflow."""
+    import io
+
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib import instancer
+
+    font = instancer.instantiateVariableFont(TTFont(io.BytesIO(data)), {"wght": weight})
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def test_a_named_instance_renders_as_the_static_instance() -> None:
+    from tests.support.variable import make_variable_font
+
+    data = make_variable_font()
+    config = RenderConfig(charset=ALNUM)
+    light = render_font(data, 0, config, {"wght": 300})
+    bold = render_font(data, 0, config, {"wght": 700})
+    for weight, glyphs in ((300, light), (700, bold)):
+        static = render_font(_static_instance(data, weight), 0, config)
+        assert np.array_equal(glyphs.images, static.images)
+        assert np.array_equal(glyphs.metrics, static.metrics, equal_nan=True)
+    assert min(light.count, bold.count) > 50
+    ink_light, ink_bold = np.nanmean(light.metric("ink")), np.nanmean(bold.metric("ink"))
+    assert ink_bold > 2 * ink_light  # strokes 40 vs 160 units
+    # No instance (or an empty one) is the default instance, wght 400.
+    default = render_font(data, 0, config)
+    assert np.array_equal(render_font(data, 0, config, {}).images, default.images)
+    assert np.array_equal(render_font(data, 0, config, {"wght": 400}).images, default.images)
+    assert not np.array_equal(default.images, bold.images)
+
+
+def test_an_instance_of_a_static_font_is_refused() -> None:
+    with pytest.raises(FontRenderError, match="no fvar") as refused:
+        render_font(make_font(), 0, RenderConfig(charset=ALNUM), {"wght": 700})
+    assert refused.value.reason == "instance_error"

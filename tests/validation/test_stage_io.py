@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from glyphflow.io import storage
@@ -83,3 +84,21 @@ def test_cli_validate_succeeds_and_fails_with_exit_codes(
         capsys, "validate", "-c", str(config), "--set", "validation.rules.symbl.enabled=false"
     )
     assert code == 2 and "did you mean 'validation.rules.symbol'" in said
+
+
+def test_each_instance_is_judged_as_itself() -> None:
+    """Validation inspects the instance's own outlines, not the default instance's."""
+    from glyphflow.glyphs import RenderConfig
+    from glyphflow.validation.inspection import InspectJob, inspect_font
+
+    data = make_variable_font(FontSpec(family="Var Sans"))
+    job = InspectJob(raw_url="unused", render=RenderConfig())
+    base = {"id": "v", "family": "Var Sans", "stored_path": "v.ttf", "face_index": 0}
+    ink = {}
+    for weight in (300.0, 700.0):
+        facts = inspect_font({**base, "instance": [{"tag": "wght", "value": weight}]}, data, job)
+        assert facts.parsed, facts.parse_errors
+        ink[weight] = float(np.nanmean(facts.ink))
+    assert ink[700.0] > 2 * ink[300.0]
+    bad = inspect_font({**base, "instance": [{"tag": "wdth", "value": 50.0}]}, data, job)
+    assert "instancer" in bad.parse_errors

@@ -26,6 +26,7 @@ leaves the image by more than ``clip_tolerance``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -101,12 +102,22 @@ class FontGlyphs:
         return self.metrics[:, METRICS.index(name)]
 
 
-def render_font(data: bytes, face_index: int = 0, config: RenderConfig | None = None) -> FontGlyphs:
+def render_font(
+    data: bytes,
+    face_index: int = 0,
+    config: RenderConfig | None = None,
+    instance: Mapping[str, float] | None = None,
+) -> FontGlyphs:
     """Render every character of ``config``'s charset from face ``face_index`` of ``data``.
 
+    ``instance`` (axis tag -> design value, e.g. ``{"wght": 700}``) renders that instance
+    of a variable font: :func:`glyphflow.io.fontfiles.instantiate` pins the font there
+    first (axes it does not name keep their default). None or empty: the default instance.
+
     Raises :class:`FontRenderError` when the font as a whole cannot be used (not a font,
-    no such face, a WOFF that will not unpack, no scalable outlines). Characters that
-    cannot be produced get a reason instead of an image.
+    no such face, a WOFF that will not unpack, no scalable outlines, an ``instance`` the
+    font has no axes for). Characters that cannot be produced get a reason instead of an
+    image.
     """
     config = config or RenderConfig()
     chars = resolve_charset(config.charset)
@@ -115,7 +126,13 @@ def render_font(data: bytes, face_index: int = 0, config: RenderConfig | None = 
     # FreeType may lack WOFF2 (brotli) support: web fonts are unpacked by fontTools, so
     # FreeType only ever sees sfnt, collection or Type 1 data.
     sfnt = data
-    if fontfiles.sniff_format(data[:4]) in ("woff", "woff2"):
+    if instance:
+        try:
+            sfnt = fontfiles.instantiate(data, face_index, instance)
+        except fontfiles.FontFileError as err:
+            raise FontRenderError(err.reason, str(err)) from None
+        face_index = 0
+    elif fontfiles.sniff_format(data[:4]) in ("woff", "woff2"):
         try:
             sfnt = fontfiles.to_sfnt(data)
         except fontfiles.FontFileError as err:

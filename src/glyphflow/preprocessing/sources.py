@@ -4,7 +4,10 @@ The upstream is a validation output (``accepted.parquet``, whose manifest names 
 store it was made from as ``input_urls["raw"]``) or a raw store itself
 (``fonts.parquet``). Font files live in the raw store at ``stored_path``. The index is
 read in record batches, never whole, and every font not rendered yet becomes a
-:class:`FontTask` carrying everything a worker needs, split decided.
+:class:`FontTask` carrying everything a worker needs, split decided. A row of an
+expanded variable font carries its named instance (``instance``), which the worker pins
+before rendering; its family is the variable font's, so ``split_key: family`` keeps all
+instances of one family in one split.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Container, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow.parquet as pq
 
@@ -43,6 +47,7 @@ _COLUMNS = [
     "postscript_name",
     "source_url",
     "archive_path",
+    "instance",  # accepted.parquet only: the named instance of a variable font
 ]
 
 _log = logging.getLogger(__name__)
@@ -118,7 +123,15 @@ def iter_tasks(
                     source_url=row.get("source_url") or "",
                     archive_path=row.get("archive_path"),
                     split=split_of(key, config.splits, config.seed),
+                    instance=_instance(row.get("instance")),
                 )
+
+
+def _instance(value: list[dict[str, Any]] | None) -> tuple[tuple[str, float], ...] | None:
+    """validation's ``instance`` ([{tag, value}]) as hashable (tag, value) pairs."""
+    if not value:
+        return None
+    return tuple((str(axis["tag"]), float(axis["value"])) for axis in value)
 
 
 def _family_key(family: str) -> str:

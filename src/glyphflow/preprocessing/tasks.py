@@ -7,6 +7,7 @@ ship it to a worker. It never raises for a bad font: every outcome, good or bad,
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from glyphflow.glyphs.config import RenderConfig
@@ -33,6 +34,9 @@ class FontTask:
     source_url: str
     archive_path: str | None
     split: str
+    # The named instance of a variable font this row stands for, ((tag, value), ...), as
+    # validation's ``instance`` column gives it; None renders the default instance.
+    instance: tuple[tuple[str, float], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +61,36 @@ class FontResult:
         return self.glyphs is not None
 
 
+# The last variable font file read by this process: its named instances come as
+# consecutive tasks (adjacent rows of accepted.parquet), so it is read once, not once per
+# instance. One entry, so memory stays one file per worker thread at most.
+_last_read: tuple[str, bytes] | None = None
+_last_lock = threading.Lock()
+
+
+def _read(task: FontTask) -> bytes:
+    global _last_read
+    if not task.instance:
+        return storage.read_bytes(task.url)
+    with _last_lock:
+        last = _last_read
+    if last is not None and last[0] == task.url:
+        return last[1]
+    data = storage.read_bytes(task.url)
+    with _last_lock:
+        _last_read = (task.url, data)
+    return data
+
+
 def render_task(task: FontTask, job: RenderJob) -> FontResult:
     """Render one font; any failure becomes a result with a reason."""
     try:
-        data = storage.read_bytes(task.url)
+        data = _read(task)
     except Exception as err:  # missing file, network, permissions: all retryable
         return FontResult(task, None, "read_error", f"cannot read {task.url}: {err}")
     try:
-        glyphs = render_font(data, task.face_index, job.render)
+        instance = dict(task.instance) if task.instance else None
+        glyphs = render_font(data, task.face_index, job.render, instance)
     except FontRenderError as err:
         return FontResult(task, None, err.reason, err.message)
     except Exception as err:  # a renderer bug must cost one font, not the run

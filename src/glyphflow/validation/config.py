@@ -95,7 +95,8 @@ class ValidationConfig(ConfigModel):
     expand_variable_instances: bool = Field(
         False,
         description="judge each named instance of a variable font as its own row "
-        "(id '<font id>@<axis>=<value>,...') instead of the default instance",
+        "(id '<font id>@<axis>=<value>,...') instead of the default instance; "
+        "preprocessing then renders each instance at its coordinates",
     )
     reference_statistics: str | None = Field(
         None, description="statistics.json of an earlier run to compare with (drift)"

@@ -36,7 +36,7 @@ from glyphflow.validation.thumbnails import font_sheet
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
-__all__ = ["InspectJob", "inspect_font", "inspect_task", "instantiate", "unicode_view"]
+__all__ = ["InspectJob", "inspect_font", "inspect_task", "unicode_view"]
 
 _BITMAP_TABLES = ("EBDT", "CBDT", "sbix", "bdat")
 _FT_LOAD_NO_SCALE = 1
@@ -94,9 +94,10 @@ def _inspect(facts: FontFacts, data: bytes, face: int, instance: Any, job: Inspe
     facts.format = fmt
     if instance:
         try:
-            data = instantiate(data, face, {i["tag"]: float(i["value"]) for i in instance})
-        except Exception as err:  # fontTools' instancer raises many kinds
-            facts.parse_errors["instancer"] = f"cannot instantiate: {type(err).__name__}: {err}"
+            coordinates = {i["tag"]: float(i["value"]) for i in instance}
+            data = fontfiles.instantiate(data, face, coordinates)
+        except FontFileError as err:  # the same static font preprocessing renders
+            facts.parse_errors["instancer"] = str(err)
             return
         face = 0
         fmt = fontfiles.check_structure(data)
@@ -188,18 +189,6 @@ def unicode_view(data: bytes, face: int = 0) -> bytes:
     font.flavor = None
     out = io.BytesIO()
     font.save(out)
-    return out.getvalue()
-
-
-def instantiate(data: bytes, face: int, coordinates: dict[str, float]) -> bytes:
-    """Static sfnt bytes of a variable font pinned at ``coordinates`` (fontTools)."""
-    from fontTools.varLib import instancer
-
-    font = fontfiles.open_face(data, face, lazy=False)
-    static = instancer.instantiateVariableFont(font, coordinates, inplace=False)
-    static.flavor = None
-    out = io.BytesIO()
-    static.save(out)
     return out.getvalue()
 
 

@@ -4,8 +4,10 @@ A variable font is one file but many styles (Light, Regular, Bold...). By defaul
 validation judges its default instance, as ingestion indexed it. With
 ``expand_variable_instances`` each named instance of ``fvar`` becomes a row: id
 ``<font id>@wght=700,wdth=100``, its own subfamily, full and PostScript names, weight,
-width and italic from its coordinates, and ``instance`` holding the coordinates, which
-a later stage must apply (fontTools' instancer) before rendering the font.
+width and italic from its coordinates, and ``instance`` holding the coordinates. Both
+validation (judging) and preprocessing (rendering) pin the font there with
+:func:`glyphflow.io.fontfiles.instantiate`, so each instance is judged and trained on as
+itself.
 """
 
 from __future__ import annotations
