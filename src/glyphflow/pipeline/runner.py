@@ -229,10 +229,12 @@ def plan_pipeline(pipeline: Pipeline, selection: Selection | None = None) -> lis
             status, reasons = "would run", list(decision.reasons)
         elif upstream:
             names = ", ".join(repr(u) for u in upstream)
+            plural = len(upstream) > 1
             status = "may run"
             reasons = [
-                f"current now, but reads step {names}, which would run first; it reruns "
-                "if that changes its output (known only after it has run)"
+                f"current now, but reads {'steps' if plural else 'step'} {names}, which "
+                f"{'run' if plural else 'runs'} (or may run) first; it reruns if that "
+                "changes what it reads (known only after it has run)"
             ]
         else:
             status, reasons = "would skip", list(decision.reasons)
