@@ -141,13 +141,11 @@ def _start_clearml(config: TrainingConfig) -> Any:
     return ClearmlRun.start(config.clearml, "training", name, [config.model.class_])
 
 
-def _log_clearml_inputs(clearml: Any, config: TrainingConfig, source: Source) -> None:
+def _log_clearml_inputs(clearml: Any, config: TrainingConfig) -> None:
     clearml.log_config(dump_config(config), "training")
-    if source.manifest is not None:
-        clearml.log_dict(source.manifest, "inputs/glyphs_manifest.json")
 
 
-def _log_inputs(tracking: Any, config: TrainingConfig, source: Source) -> None:
+def _log_inputs(tracking: Any, config: TrainingConfig) -> None:
     import yaml
 
     from glyphflow.tracking.runs import flatten_params
@@ -158,8 +156,6 @@ def _log_inputs(tracking: Any, config: TrainingConfig, source: Source) -> None:
         yaml.safe_dump({"version": 1, "training": resolved}, sort_keys=False),
         "config/training.yaml",
     )
-    if source.manifest is not None:
-        tracking.log_dict(source.manifest, "inputs/glyphs_manifest.json")
 
 
 def _prepare_output(out: StageOutput, resume: bool) -> dict[str, Any] | None:
@@ -230,12 +226,12 @@ def _run(
     run_id = state.get("mlflow_run_id") if state else None
     if world.is_main and config.mlflow.enabled:
         trackers.mlflow = _start_tracking(config, run_id, source)
-        _log_inputs(trackers.mlflow, config, source)
+        _log_inputs(trackers.mlflow, config)
         run_id = trackers.mlflow.run_id
     if world.is_main and config.clearml.enabled:
         try:
             trackers.clearml = _start_clearml(config)
-            _log_clearml_inputs(trackers.clearml, config, source)
+            _log_clearml_inputs(trackers.clearml, config)
         except BaseException:
             trackers.end("FAILED")
             raise
@@ -247,6 +243,8 @@ def _run(
                 "glyphflow.input": config.glyphs,
             }
         )
+        if source.manifest is not None:
+            trackers.log_dict(source.manifest, "inputs/glyphs_manifest.json")
     reporter: Reporter | None = trackers if trackers else None
 
     stop = threading.Event()
